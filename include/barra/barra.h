@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Umbrella header of libbarra. */
+#ifndef BARRA_BARRA_H
+#define BARRA_BARRA_H
+
+#include <barra/detect.h>
+#include <barra/error.h>
+#include <barra/version.h>
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* YAML documents (rules, policies, configuration) loaded into a plain tree with line and column for
+ * every node, so that each error can say where it is. Anchors and aliases are refused (no "billion
+ * laughs"), and depth and size are bounded. */
+#ifndef BARRA_CORE_YAMLTREE_H
+#define BARRA_CORE_YAMLTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/error.h>
+
+enum ynode_kind {
+    YNODE_SCALAR,
+    YNODE_SEQ,
+    YNODE_MAP,
+};
+
+struct ynode {
+    enum ynode_kind kind;
+    uint32_t line, column; /* 1-based */
+    char *value;           /* scalars: the text, NUL-terminated */
+    size_t n;              /* sequences: items; maps: key/value pairs */
+    struct ynode **items;  /* maps: items[2i] is a key (scalar), items[2i+1] its value */
+};
+
+#define YTREE_MAX_DEPTH 64
+#define YTREE_MAX_NODES 1000000
+
+/* Parses one YAML document. `name` is used in error messages. Returns owned; free with ytree_free().
+ * An empty document yields an empty map. */
+int ytree_load_string(const char *text, size_t len, const char *name, struct ynode **ret,
+                      struct barra_error *reterr);
+int ytree_load_file(const char *path, struct ynode **ret, struct barra_error *reterr);
+struct ynode *ytree_free(struct ynode *n);
+
+/* The value of `key` in a map, or NULL. */
+const struct ynode *ytree_get(const struct ynode *map, const char *key);
+/* The kind as a word, for messages: "a scalar", "a list", "a mapping". */
+const char *ytree_kind_name(enum ynode_kind kind);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The scanner's working state, shared by detect-scan.c (streaming and emission), detect-candidates.c
+ * (finding candidates) and detect-score.c (context, overlaps, terms). Private to src/detect/. */
+#ifndef BARRA_DETECT_SCAN_INT_H
+#define BARRA_DETECT_SCAN_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/detect.h>
+
+#include "core/buf.h"
+#include "detect/detect-int.h"
+
+/* Longest candidate, in bytes; no identifier is longer (the longest shapes are ~25 characters). */
+#define DET_MAX_CANDIDATE 160
+/* Characters looked at before a trigger for a candidate's start (letters, '+', a province). */
+#define DET_MAX_LEAD 4
+
+struct barra_detector {
+    _Atomic uint32_t refs;
+    struct det_catalog *cat;
+    float min_score;
+    int32_t today;
+};
+
+/* A keyword occurrence. Offsets are into the window; label hits have `label` set and no offsets. */
+struct det_hit {
+    uint32_t start, end;
+    uint32_t kw;
+    bool label;
+    bool shadowed; /* inside a longer hit ("ID" in "order ID"): says nothing on its own */
+};
+
+struct det_cand {
+    uint32_t start, end; /* window offsets */
+    float base;          /* before context */
+    float score;
+    uint16_t type;
+    uint16_t pattern; /* UINT16_MAX for terms */
+    uint32_t flags;   /* BARRA_FINDING_* */
+    const char *subtype, *jurisdiction, *category;
+    int32_t birth;
+    uint32_t norm_off; /* into barra_scanner.norm */
+    uint32_t norm_len;
+    bool chosen;
+};
+
+struct barra_scanner {
+    barra_detector_t *det;
+    const struct det_catalog *cat;
+    hs_scratch_t *hs;
+    uint32_t flags;
+    float min_score;
+    int32_t today;
+
+    struct det_hit *hits;
+    size_t nhits, caphits;
+    struct det_hit *label_hits;
+    size_t nlabel, caplabel;
+    struct det_cand *cands;
+    size_t ncands, capcands;
+    struct buf norm; /* normalised values of this window's candidates */
+    struct buf tmp;  /* scratch for normalising */
+
+    /* Streaming: the window holds context before the owned part and look-ahead after it. */
+    struct buf win;
+    uint64_t win_base; /* stream offset of win.data[0] */
+    size_t own_from;   /* window offset where the next owned part starts */
+    bool stream_started;
+
+    /* Line counting for BARRA_SCAN_LINES: the line number and line start at stream offset line_pos. */
+    uint64_t line_pos;
+    uint64_t line_no;
+    uint64_t line_start;
+
+    struct barra_scan_stats stats;
+    bool stats_final; /* stats belong to a finished stream: reset on the next feed */
+};
+
+/* What one window scan is about. */
+struct det_window {
+    const uint8_t *buf;
+    size_t len;
+    size_t own_from, own_to; /* findings starting here are this window's to report */
+    bool at_start, at_end;   /* the window begins / ends the stream */
+};
+
+/* detect-candidates.c: keyword hits, then candidates from digits, '@' and trigger keywords. */
+int det_find_hits(struct barra_scanner *s, const struct det_window *w);
+int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len);
+int det_find_candidates(struct barra_scanner *s, const struct det_window *w);
+
+/* detect-score.c: context scores, then the best non-overlapping findings and the terms. */
+void det_score_candidates(struct barra_scanner *s, const struct det_window *w);
+int det_choose_findings(struct barra_scanner *s, const struct det_window *w);
+
+int det_cand_push(struct barra_scanner *s, const struct det_cand *c);
+
+#endif
