@@ -5,6 +5,7 @@
 
 #include <barra/detect.h>
 #include <barra/error.h>
+#include <barra/extract.h>
 #include <barra/version.h>
 
 #endif

@@ -302,7 +302,7 @@ static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsi
     uint32_t prev, prev2;
     size_t at, at2;
     if (char_before(w, start, &prev, &at) && (nb = sep_bit(prev)) != 0 &&
-        char_before(w, at, &prev2, &at2) && det_is_alnum(prev2) &&
+        char_before(w, at, &prev2, &at2) && (det_is_digit(prev2) || prev2 == '*') &&
         ((nb & seps) || (seps == 0 && nb == SEP_DOT && det_is_digit(prev2)))) {
         return false;
     }

@@ -73,28 +73,48 @@ static void neighbours(const struct barra_scanner *s, size_t i, uint32_t *ret_be
     *ret_after = after;
 }
 
-/* Weight of a keyword hit for candidate c, by distance and by whether another candidate lies between. */
-static float hit_factor(const struct det_scoring *sc, const struct det_cand *c, const struct det_hit *h,
-                        uint32_t block_before, uint32_t block_after)
+static unsigned newlines_between(const uint8_t *buf, uint32_t from, uint32_t to)
+{
+    unsigned n = 0;
+    for (const uint8_t *p = buf + from, *end = buf + to;
+         p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+        n++;
+    }
+    return n;
+}
+
+/* Weight of a keyword hit for candidate c: by distance, by whether another candidate lies between,
+ * and by line: a label on the line before still counts (forms put it there), one further up or on a
+ * later line does not. Words after a candidate that would lower it must be right behind it ("元"). */
+static float hit_factor(const struct det_scoring *sc, const uint8_t *buf, const struct det_cand *c,
+                        const struct det_hit *h, bool negative, uint32_t block_before,
+                        uint32_t block_after)
 {
     uint32_t d;
     bool blocked;
+    float f = 1.0f;
     if (h->end <= c->start) {
         d = c->start - h->end;
         if (d > sc->before) {
             return 0;
         }
         blocked = block_before != UINT32_MAX && block_before >= h->end;
+        unsigned nl = newlines_between(buf, h->end, c->start);
+        if (nl > 1) {
+            return 0;
+        }
+        f = nl ? 0.75f : 1.0f;
     } else if (h->start >= c->end) {
         d = h->start - c->end;
-        if (d > sc->after) {
+        if (d > sc->after || (negative && d > sc->near) ||
+            newlines_between(buf, c->end, h->start)) {
             return 0;
         }
         blocked = block_after != UINT32_MAX && block_after <= h->start;
     } else {
         return 0; /* a keyword inside the candidate says nothing about it */
     }
-    float f = d <= sc->near ? 1.0f : sc->far_factor;
+    f *= d <= sc->near ? 1.0f : sc->far_factor;
     return blocked ? f * sc->blocked_factor : f;
 }
 
@@ -106,8 +126,8 @@ struct context {
     uint32_t pos_dist, neg_dist;
 };
 
-static void apply_refs(const struct det_catalog *cat, const struct det_cand *c, uint32_t kw, float f,
-                       uint32_t dist, struct context *ctx)
+static void apply_refs(const struct det_catalog *cat, const struct det_cand *c, uint32_t kw,
+                       const float f[2], uint32_t dist, struct context *ctx)
 {
     const struct det_keyword *k = &cat->keywords[kw];
     for (uint32_t r = 0; r < k->nrefs; r++) {
@@ -115,13 +135,13 @@ static void apply_refs(const struct det_catalog *cat, const struct det_cand *c, 
         if (ref->type != c->type) {
             continue;
         }
-        float wgt = ref->weight * f;
-        if (ref->role == DET_ROLE_CONTEXT) {
-            ctx->pos_miss *= 1.0f - wgt;
+        if (ref->role == DET_ROLE_CONTEXT && f[0] > 0) {
+            ctx->pos_miss *= 1.0f - ref->weight * f[0];
             if (dist < ctx->pos_dist) {
                 ctx->pos_dist = dist;
             }
-        } else if (ref->role == DET_ROLE_NEGATIVE) {
+        } else if (ref->role == DET_ROLE_NEGATIVE && f[1] > 0) {
+            float wgt = ref->weight * f[1];
             if (wgt > ctx->neg) {
                 ctx->neg = wgt;
             }
@@ -139,7 +159,6 @@ static uint32_t hit_distance(const struct det_cand *c, const struct det_hit *h)
 
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 {
-    (void)w;
     const struct det_catalog *cat = s->cat;
     const struct det_scoring *sc = &cat->scoring;
     qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
@@ -160,14 +179,16 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
             if (hit->shadowed) {
                 continue;
             }
-            float f = hit_factor(sc, c, hit, block_before, block_after);
-            if (f > 0) {
+            float f[2] = {hit_factor(sc, w->buf, c, hit, false, block_before, block_after),
+                          hit_factor(sc, w->buf, c, hit, true, block_before, block_after)};
+            if (f[0] > 0 || f[1] > 0) {
                 apply_refs(cat, c, hit->kw, f, hit_distance(c, hit), &ctx);
             }
         }
         for (size_t h = 0; h < s->nlabel; h++) {
             if (!s->label_hits[h].shadowed) {
-                apply_refs(cat, c, s->label_hits[h].kw, 1.0f, 0, &ctx);
+                static const float full[2] = {1.0f, 1.0f};
+                apply_refs(cat, c, s->label_hits[h].kw, full, 0, &ctx);
             }
         }
         float pos = 1.0f - ctx.pos_miss;

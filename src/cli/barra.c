@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The `barra` command: a plain client of libbarra. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <barra/barra.h>
+
+#include "cli/scan.h"
+
+static const char usage[] =
+    "Usage: barra COMMAND [OPTIONS]\n"
+    "\n"
+    "Barra keeps personal data from crossing borders it should not cross, and proves what happened\n"
+    "to it.\n"
+    "\n"
+    "Commands\n"
+    "  scan PATH...     classify files, folders or standard input for personal data\n"
+    "  version          print the versions of barra and of its built-in entity rules\n"
+    "\n"
+    "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1).\n";
+
+static int cmd_version(void)
+{
+    barra_detector_t *d;
+    struct barra_error err;
+    if (barra_detector_new(NULL, &d, &err) < 0) {
+        fprintf(stderr, "barra: %s\n", err.message);
+        return 2;
+    }
+    printf("barra %s\nentity rules %s\n", barra_version(), barra_detector_rules_version(d));
+    barra_detector_unref(d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "scan") == 0) {
+        return cmd_scan(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        return cmd_version();
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fprintf(stderr, "barra: unknown command \"%s\"\n\n%s", cmd, usage);
+    return 2;
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Scanning one input: plain text streamed in constant memory, JSON Lines record by record, CSV/TSV
+ * row by row (the column header is context for its cells). Problems are reported with the file and
+ * line, and the scan goes on with the rest of the input. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/scan.h"
+
+#define READ_CHUNK (1u << 20)
+
+static enum in_format format_of(const struct scan_options *o, const struct scan_input *in)
+{
+    if (o->input_format != IN_AUTO) {
+        return o->input_format;
+    }
+    const char *dot = strrchr(in->path, '.');
+    if (dot && (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0 ||
+                strcasecmp(dot, ".jsonlines") == 0)) {
+        return IN_JSONL;
+    }
+    if (dot && strcasecmp(dot, ".csv") == 0) {
+        return IN_CSV;
+    }
+    if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0)) {
+        return IN_TSV;
+    }
+    return IN_TEXT;
+}
+
+static bool type_selected(const struct scan_options *o, const char *type)
+{
+    if (o->types == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < o->ntypes; i++) {
+        if (strcmp(o->types[i], type) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads up to `cap` bytes, retrying short reads; returns the count, 0 at end, -errno on error. */
+static ssize_t read_full(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return got ? (ssize_t)got : -errno;
+        }
+        if (n == 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* ---- plain text ---- */
+
+struct text_ctx {
+    struct scan_worker *w;
+    const struct scan_input *in;
+    struct file_result *fr;
+};
+
+static int on_text_finding(const struct barra_finding *f, void *ud)
+{
+    struct text_ctx *c = ud;
+    if (type_selected(c->w->opts, f->type)) {
+        struct finding_where where = {.input = c->in, .line = f->line, .column = f->column};
+        output_finding(c->w->out, c->fr, f, &where);
+    }
+    return 0;
+}
+
+static void report_utf8(struct scan_worker *w, struct file_result *fr, uint64_t line)
+{
+    struct barra_scan_stats st;
+    barra_scanner_stats(w->scanner, &st);
+    if (st.invalid_utf8 == 0) {
+        return;
+    }
+    output_error(w->out, fr, line ? line : st.first_invalid_line,
+                 "invalid UTF-8 (%llu bad sequence%s, the first at byte %llu); only UTF-8 text is "
+                 "classified reliably: is the file in another encoding?",
+                 (unsigned long long)st.invalid_utf8, st.invalid_utf8 == 1 ? "" : "s",
+                 (unsigned long long)st.first_invalid + 1);
+}
+
+static void scan_text(struct scan_worker *w, int fd, const struct scan_input *in,
+                      struct file_result *fr, char *buf, ssize_t first_len)
+{
+    struct text_ctx ctx = {w, in, fr};
+    ssize_t n = first_len;
+    for (;;) {
+        if (n < 0) {
+            output_error(w->out, fr, 0, "read error: %s", strerror((int)-n));
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        int r = barra_scanner_feed(w->scanner, buf, (size_t)n, on_text_finding, &ctx);
+        if (r < 0) {
+            output_error(w->out, fr, 0, "scan failed: %s", barra_strerror(r));
+            break;
+        }
+        output_bytes(w->out, fr, (uint64_t)n);
+        n = read_full(fd, buf, READ_CHUNK);
+    }
+    int r = barra_scanner_finish(w->scanner, on_text_finding, &ctx);
+    if (r < 0) {
+        output_error(w->out, fr, 0, "scan failed: %s", barra_strerror(r));
+    }
+    report_utf8(w, fr, 0);
+}
+
+/* ---- records: a line splitter with a size limit ---- */
+
+typedef void (*record_fn)(struct scan_worker *w, const struct scan_input *in,
+                          struct file_result *fr, const char *rec, size_t len, uint64_t line);
+
+/* Splits the input into lines and hands each to `fn`; a line longer than max_record is reported and
+ * skipped without being held in memory. */
+static void for_each_line(struct scan_worker *w, int fd, const struct scan_input *in,
+                          struct file_result *fr, char *buf, ssize_t first_len, record_fn fn)
+{
+    size_t max = w->opts->max_record;
+    char *rec = NULL;
+    size_t rec_len = 0, rec_cap = 0;
+    bool skipping = false;
+    uint64_t line = 1;
+    ssize_t n = first_len;
+    while (n > 0) {
+        output_bytes(w->out, fr, (uint64_t)n);
+        const char *p = buf, *end = buf + n;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *stop = nl ? nl : end;
+            size_t take = (size_t)(stop - p);
+            if (!skipping && rec_len + take > max) {
+                output_error(w->out, fr, line, "record longer than %zu bytes (--max-record), skipped",
+                             max);
+                skipping = true;
+                rec_len = 0;
+            }
+            if (!skipping && take) {
+                if (rec_len + take > rec_cap) {
+                    size_t cap = rec_cap ? rec_cap : 4096;
+                    while (cap < rec_len + take) {
+                        cap *= 2;
+                    }
+                    char *q = realloc(rec, cap);
+                    if (q == NULL) {
+                        output_error(w->out, fr, line, "out of memory");
+                        free(rec);
+                        return;
+                    }
+                    rec = q;
+                    rec_cap = cap;
+                }
+                memcpy(rec + rec_len, p, take);
+                rec_len += take;
+            }
+            if (nl == NULL) {
+                break;
+            }
+            if (!skipping) {
+                fn(w, in, fr, rec ? rec : "", rec_len, line);
+            }
+            skipping = false;
+            rec_len = 0;
+            line++;
+            p = nl + 1;
+        }
+        n = read_full(fd, buf, READ_CHUNK);
+    }
+    if (n < 0) {
+        output_error(w->out, fr, line, "read error: %s", strerror((int)-n));
+    } else if (!skipping && rec_len) {
+        fn(w, in, fr, rec, rec_len, line);
+    }
+    if (rec) {
+        explicit_bzero(rec, rec_cap);
+    }
+    free(rec);
+}
+
+/* ---- JSON Lines ---- */
+
+struct record_ctx {
+    struct scan_worker *w;
+    const struct scan_input *in;
+    struct file_result *fr;
+    struct finding_where where;
+};
+
+static int on_record_finding(const struct barra_finding *f, void *ud)
+{
+    struct record_ctx *c = ud;
+    if (type_selected(c->w->opts, f->type)) {
+        output_finding(c->w->out, c->fr, f, &c->where);
+    }
+    return 0;
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in,
+                              struct file_result *fr, const char *rec, size_t len, uint64_t line)
+{
+    if (blank(rec, len)) {
+        return;
+    }
+    struct barra_error err;
+    if (barra_jsonl_parse(w->jsonl, rec, len, &err) < 0) {
+        output_error(w->out, fr, line, "broken JSON record (%s), skipped", err.message);
+        return;
+    }
+    struct record_ctx ctx = {w, in, fr, {.input = in, .line = line}};
+    ctx.where.record_id = barra_jsonl_id(w->jsonl, &ctx.where.record_id_len);
+    uint64_t invalid = 0;
+    for (size_t i = 0; i < barra_jsonl_field_count(w->jsonl); i++) {
+        const struct barra_jsonl_field *f = barra_jsonl_field(w->jsonl, i);
+        ctx.where.field = f->path;
+        ctx.where.field_len = f->path_len;
+        int r = barra_scanner_scan(w->scanner, f->value, f->value_len, f->path, f->path_len,
+                                   on_record_finding, &ctx);
+        if (r < 0) {
+            output_error(w->out, fr, line, "scan failed: %s", barra_strerror(r));
+            return;
+        }
+        struct barra_scan_stats st;
+        barra_scanner_stats(w->scanner, &st);
+        invalid += st.invalid_utf8;
+    }
+    if (invalid) {
+        output_error(w->out, fr, line, "invalid UTF-8 in a string value (%llu bad sequence%s)",
+                     (unsigned long long)invalid, invalid == 1 ? "" : "s");
+    }
+}
+
+/* ---- CSV / TSV ---- */
+
+struct csv_ctx {
+    struct scan_worker *w;
+    const struct scan_input *in;
+    struct file_result *fr;
+    char **header;
+    size_t nheader;
+    bool want_header;
+    uint64_t row;
+};
+
+static void csv_error(const struct barra_error *err, void *ud)
+{
+    struct csv_ctx *c = ud;
+    output_error(c->w->out, c->fr, err->line, "%s", err->message);
+}
+
+static int csv_row(const struct barra_csv_cell *cells, size_t n, uint64_t line, void *ud)
+{
+    struct csv_ctx *c = ud;
+    if (c->want_header) {
+        c->want_header = false;
+        c->header = calloc(n ? n : 1, sizeof(char *));
+        for (size_t i = 0; c->header && i < n; i++) {
+            c->header[i] = strndup(cells[i].value, cells[i].value_len);
+            c->nheader += c->header[i] != NULL;
+        }
+        return 0;
+    }
+    c->row++;
+    struct record_ctx ctx = {c->w, c->in, c->fr, {.input = c->in, .line = line, .row = c->row}};
+    uint64_t invalid = 0;
+    for (size_t i = 0; i < n; i++) {
+        char index[32];
+        const char *label = i < c->nheader ? c->header[i] : NULL;
+        if (label == NULL) {
+            (void)snprintf(index, sizeof(index), "%zu", i + 1);
+        }
+        ctx.where.field = label ? label : index;
+        ctx.where.field_len = strlen(ctx.where.field);
+        int r = barra_scanner_scan(c->w->scanner, cells[i].value, cells[i].value_len, label,
+                                   label ? strlen(label) : 0, on_record_finding, &ctx);
+        if (r < 0) {
+            output_error(c->w->out, c->fr, line, "scan failed: %s", barra_strerror(r));
+            return 1;
+        }
+        struct barra_scan_stats st;
+        barra_scanner_stats(c->w->scanner, &st);
+        invalid += st.invalid_utf8;
+    }
+    if (invalid) {
+        output_error(c->w->out, c->fr, line, "invalid UTF-8 in this row (%llu bad sequence%s)",
+                     (unsigned long long)invalid, invalid == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
+                     struct file_result *fr, char *buf, ssize_t first_len, char delim)
+{
+    barra_csv_t *csv;
+    struct barra_error err;
+    if (barra_csv_new(delim, w->opts->max_record, &csv, &err) < 0) {
+        output_error(w->out, fr, 0, "%s", err.message);
+        return;
+    }
+    struct csv_ctx ctx = {w, in, fr, NULL, 0, w->opts->csv_header, 0};
+    ssize_t n = first_len;
+    while (n > 0) {
+        output_bytes(w->out, fr, (uint64_t)n);
+        if (barra_csv_feed(csv, buf, (size_t)n, csv_row, csv_error, &ctx) < 0) {
+            break;
+        }
+        n = read_full(fd, buf, READ_CHUNK);
+    }
+    if (n < 0) {
+        output_error(w->out, fr, 0, "read error: %s", strerror((int)-n));
+    }
+    (void)barra_csv_finish(csv, csv_row, csv_error, &ctx);
+    for (size_t i = 0; i < ctx.nheader; i++) {
+        free(ctx.header[i]);
+    }
+    free(ctx.header);
+    barra_csv_free(csv);
+}
+
+/* ---- one input ---- */
+
+void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_result *fr)
+{
+    int fd = in->is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        output_error(w->out, fr, 0, "cannot open: %s", strerror(errno));
+        return;
+    }
+    if (!in->is_stdin) {
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    char *buf = malloc(READ_CHUNK);
+    if (buf == NULL) {
+        output_error(w->out, fr, 0, "out of memory");
+        goto out_close;
+    }
+    ssize_t n = read_full(fd, buf, READ_CHUNK);
+    if (n < 0) {
+        output_error(w->out, fr, 0, "cannot read: %s", strerror((int)-n));
+        goto out_free;
+    }
+    size_t probe = n < 8192 ? (size_t)n : 8192;
+    if (probe >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
+                       ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF))) {
+        output_error(w->out, fr, 0, "UTF-16 text is not supported; convert it to UTF-8 first");
+        goto out_free;
+    }
+    if (memchr(buf, '\0', probe)) {
+        output_note(w->out, fr, "binary file, skipped");
+        goto out_free;
+    }
+    switch (format_of(w->opts, in)) {
+    case IN_JSONL:
+        for_each_line(w, fd, in, fr, buf, n, scan_jsonl_record);
+        break;
+    case IN_CSV:
+        scan_csv(w, fd, in, fr, buf, n, ',');
+        break;
+    case IN_TSV:
+        scan_csv(w, fd, in, fr, buf, n, '\t');
+        break;
+    default:
+        scan_text(w, fd, in, fr, buf, n);
+        break;
+    }
+out_free:
+    explicit_bzero(buf, READ_CHUNK);
+    free(buf);
+out_close:
+    if (!in->is_stdin) {
+        close(fd);
+    }
+}

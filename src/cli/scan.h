@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `barra scan`: shared declarations of its parts (options, inputs, per-file scanning, output). */
+#ifndef BARRA_CLI_SCAN_H
+#define BARRA_CLI_SCAN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <barra/barra.h>
+
+#include "cli/glob.h"
+
+enum out_format { OUT_HUMAN, OUT_JSON, OUT_JSONL };
+enum in_format { IN_AUTO, IN_TEXT, IN_JSONL, IN_CSV, IN_TSV };
+
+struct scan_options {
+    enum out_format format;
+    enum in_format input_format;
+    char **jsonl_fields;
+    size_t njsonl_fields;
+    const char *id_field;
+    bool show_values;
+    double min_score;
+    char **types; /* report only these types (NULL: all) */
+    size_t ntypes;
+    struct glob_list *excludes;
+    unsigned jobs;
+    const char *rules_dir;
+    int32_t reference_date;
+    size_t max_record;
+    bool csv_header;
+    bool color;
+    bool progress;
+    bool all_occurrences; /* human format: list every finding, not the first few per type */
+};
+
+/* One thing to scan: a file, or standard input. */
+struct scan_input {
+    char *path; /* as shown in the report */
+    bool is_stdin;
+    uint64_t size;
+};
+
+struct input_list {
+    struct scan_input *v;
+    size_t n, cap;
+    uint64_t total_bytes;
+};
+
+/* scan-walk.c: expands the command-line paths (folders recursively, minus excludes). Problems go to
+ * stderr and make the return value non-zero; the list holds what could be listed. */
+int inputs_collect(struct input_list *list, char **paths, size_t npaths, const struct glob_list *ex);
+void inputs_free(struct input_list *list);
+
+/* A finding with where it was found, as the output layer records it. */
+struct finding_where {
+    const struct scan_input *input;
+    const char *record_id; /* JSONL id, or NULL */
+    size_t record_id_len;
+    const char *field; /* JSONL field path or CSV column name, or NULL */
+    size_t field_len;
+    uint64_t line;   /* text: the finding's line; JSONL and CSV: the record's line */
+    uint64_t column; /* text: the finding's byte column; 0 otherwise */
+    uint64_t row;    /* CSV: data row number; 0 otherwise */
+};
+
+struct output;
+struct file_result;
+
+/* scan-output.c */
+struct output *output_new(const struct scan_options *opts, const struct input_list *inputs,
+                          barra_detector_t *det);
+void output_free(struct output *o);
+struct file_result *output_file(struct output *o, size_t index);
+void output_finding(struct output *o, struct file_result *fr, const struct barra_finding *f,
+                    const struct finding_where *w);
+/* An error that kept part of the input from being scanned (makes the exit status 2). */
+void output_error(struct output *o, struct file_result *fr, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A note that is not an error (a binary file skipped). */
+void output_note(struct output *o, struct file_result *fr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void output_bytes(struct output *o, struct file_result *fr, uint64_t n);
+/* The file is finished: its output is written as soon as every earlier file's is. */
+void output_file_done(struct output *o, struct file_result *fr);
+/* Writes the summary (human and json formats). Returns the exit status: 0 clean, 1 findings, 2 errors. */
+int output_finish(struct output *o, double seconds);
+/* Progress for the bar: bytes and files done so far. */
+void output_progress(struct output *o, uint64_t *ret_bytes, size_t *ret_files);
+/* Serialises writes to stderr with the progress bar. */
+void output_lock_stderr(struct output *o);
+void output_unlock_stderr(struct output *o);
+
+/* scan-file.c: scans one input with a thread's own scanner. */
+struct scan_worker {
+    const struct scan_options *opts;
+    barra_scanner_t *scanner;
+    barra_jsonl_t *jsonl;
+    struct output *out;
+};
+void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_result *fr);
+
+int cmd_scan(int argc, char **argv);
+
+#endif
