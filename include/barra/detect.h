@@ -100,6 +100,12 @@ BARRA_EXPORT int barra_scanner_feed(barra_scanner_t *s, const char *data, size_t
                                     barra_finding_fn fn, void *userdata);
 BARRA_EXPORT int barra_scanner_finish(barra_scanner_t *s, barra_finding_fn fn, void *userdata);
 
+/* Called after each part of a long text or stream is scanned, with the bytes scanned so far; NULL
+ * to stop. Optional: for progress bars. */
+typedef void (*barra_progress_fn)(uint64_t bytes_done, void *userdata);
+BARRA_EXPORT void barra_scanner_set_progress(barra_scanner_t *s, barra_progress_fn fn,
+                                             void *userdata);
+
 struct barra_scan_stats {
     uint64_t bytes;          /* bytes scanned since the last finish */
     uint64_t invalid_utf8;   /* number of invalid UTF-8 sequences (with BARRA_SCAN_CHECK_UTF8) */

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/scan.h"
@@ -72,6 +74,7 @@ struct text_ctx {
     struct scan_worker *w;
     const struct scan_input *in;
     struct file_result *fr;
+    uint64_t reported; /* bytes already counted for the progress bar */
 };
 
 static int on_text_finding(const struct barra_finding *f, void *ud)
@@ -98,10 +101,32 @@ static void report_utf8(struct scan_worker *w, struct file_result *fr, uint64_t 
                  (unsigned long long)st.first_invalid + 1);
 }
 
+static void on_progress(uint64_t done, void *ud)
+{
+    struct text_ctx *c = ud;
+    output_bytes(c->w->out, c->fr, done - c->reported);
+    c->reported = done;
+}
+
+/* A mapped file is scanned in place: no copy, constant working memory. */
+static void scan_text_mapped(struct scan_worker *w, const char *data, size_t len,
+                             const struct scan_input *in, struct file_result *fr)
+{
+    struct text_ctx ctx = {w, in, fr, 0};
+    barra_scanner_set_progress(w->scanner, on_progress, &ctx);
+    int r = barra_scanner_scan(w->scanner, data, len, NULL, 0, on_text_finding, &ctx);
+    barra_scanner_set_progress(w->scanner, NULL, NULL);
+    if (r < 0) {
+        output_error(w->out, fr, 0, "scan failed: %s", barra_strerror(r));
+    }
+    output_bytes(w->out, fr, len - ctx.reported);
+    report_utf8(w, fr, 0);
+}
+
 static void scan_text(struct scan_worker *w, int fd, const struct scan_input *in,
                       struct file_result *fr, char *buf, ssize_t first_len)
 {
-    struct text_ctx ctx = {w, in, fr};
+    struct text_ctx ctx = {w, in, fr, 0};
     ssize_t n = first_len;
     for (;;) {
         if (n < 0) {
@@ -195,6 +220,31 @@ static void for_each_line(struct scan_worker *w, int fd, const struct scan_input
         explicit_bzero(rec, rec_cap);
     }
     free(rec);
+}
+
+/* Hands each line of a mapped file to `fn`, without copying. */
+static void for_each_mapped_line(struct scan_worker *w, const char *data, size_t len,
+                                 const struct scan_input *in, struct file_result *fr, record_fn fn)
+{
+    uint64_t line = 1;
+    size_t reported = 0;
+    for (const char *p = data, *end = data + len; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        size_t n = (size_t)(stop - p);
+        if (n > w->opts->max_record) {
+            output_error(w->out, fr, line, "record longer than %zu bytes (--max-record), skipped",
+                         w->opts->max_record);
+        } else {
+            fn(w, in, fr, p, n, line);
+        }
+        p = nl ? nl + 1 : end;
+        if ((size_t)(p - data) - reported >= READ_CHUNK) {
+            output_bytes(w->out, fr, (size_t)(p - data) - reported);
+            reported = (size_t)(p - data);
+        }
+    }
+    output_bytes(w->out, fr, len - reported);
 }
 
 /* ---- JSON Lines ---- */
@@ -318,7 +368,8 @@ static int csv_row(const struct barra_csv_cell *cells, size_t n, uint64_t line, 
 }
 
 static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
-                     struct file_result *fr, char *buf, ssize_t first_len, char delim)
+                     struct file_result *fr, const char *mapped, size_t mapped_len, char *buf,
+                     ssize_t first_len, char delim)
 {
     barra_csv_t *csv;
     struct barra_error err;
@@ -327,7 +378,16 @@ static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
         return;
     }
     struct csv_ctx ctx = {w, in, fr, NULL, 0, w->opts->csv_header, 0};
-    ssize_t n = first_len;
+    ssize_t n = mapped ? 0 : first_len;
+    if (mapped) {
+        for (size_t off = 0; off < mapped_len; off += READ_CHUNK) {
+            size_t k = mapped_len - off < READ_CHUNK ? mapped_len - off : READ_CHUNK;
+            output_bytes(w->out, fr, k);
+            if (barra_csv_feed(csv, mapped + off, k, csv_row, csv_error, &ctx) < 0) {
+                break;
+            }
+        }
+    }
     while (n > 0) {
         output_bytes(w->out, fr, (uint64_t)n);
         if (barra_csv_feed(csv, buf, (size_t)n, csv_row, csv_error, &ctx) < 0) {
@@ -348,6 +408,92 @@ static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
 
 /* ---- one input ---- */
 
+/* Maps a regular file for reading; NULL when it cannot be (then it is read instead). */
+static const char *map_file(int fd, size_t *ret_len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > SIZE_MAX) {
+        return NULL;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        return NULL;
+    }
+    (void)madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+    *ret_len = (size_t)st.st_size;
+    return p;
+}
+
+/* Refuses what is not text: UTF-16 (not supported yet: an error) and binary files (a note). */
+static bool looks_scannable(struct scan_worker *w, struct file_result *fr, const char *p, size_t n)
+{
+    size_t probe = n < 8192 ? n : 8192;
+    if (probe >= 2 && (((unsigned char)p[0] == 0xFF && (unsigned char)p[1] == 0xFE) ||
+                       ((unsigned char)p[0] == 0xFE && (unsigned char)p[1] == 0xFF))) {
+        output_error(w->out, fr, 0, "UTF-16 text is not supported; convert it to UTF-8 first");
+        return false;
+    }
+    if (memchr(p, '\0', probe)) {
+        output_note(w->out, fr, "binary file, skipped");
+        return false;
+    }
+    return true;
+}
+
+static void scan_mapped(struct scan_worker *w, const char *data, size_t len,
+                        const struct scan_input *in, struct file_result *fr)
+{
+    if (!looks_scannable(w, fr, data, len)) {
+        return;
+    }
+    switch (format_of(w->opts, in)) {
+    case IN_JSONL:
+        for_each_mapped_line(w, data, len, in, fr, scan_jsonl_record);
+        break;
+    case IN_CSV:
+        scan_csv(w, -1, in, fr, data, len, NULL, 0, ',');
+        break;
+    case IN_TSV:
+        scan_csv(w, -1, in, fr, data, len, NULL, 0, '\t');
+        break;
+    default:
+        scan_text_mapped(w, data, len, in, fr);
+        break;
+    }
+}
+
+static void scan_read(struct scan_worker *w, int fd, const struct scan_input *in,
+                      struct file_result *fr)
+{
+    char *buf = malloc(READ_CHUNK);
+    if (buf == NULL) {
+        output_error(w->out, fr, 0, "out of memory");
+        return;
+    }
+    ssize_t n = read_full(fd, buf, READ_CHUNK);
+    if (n < 0) {
+        output_error(w->out, fr, 0, "cannot read: %s", strerror((int)-n));
+    } else if (looks_scannable(w, fr, buf, (size_t)n)) {
+        switch (format_of(w->opts, in)) {
+        case IN_JSONL:
+            for_each_line(w, fd, in, fr, buf, n, scan_jsonl_record);
+            break;
+        case IN_CSV:
+            scan_csv(w, fd, in, fr, NULL, 0, buf, n, ',');
+            break;
+        case IN_TSV:
+            scan_csv(w, fd, in, fr, NULL, 0, buf, n, '\t');
+            break;
+        default:
+            scan_text(w, fd, in, fr, buf, n);
+            break;
+        }
+    }
+    explicit_bzero(buf, READ_CHUNK);
+    free(buf);
+}
+
 void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_result *fr)
 {
     int fd = in->is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -355,47 +501,17 @@ void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_re
         output_error(w->out, fr, 0, "cannot open: %s", strerror(errno));
         return;
     }
-    if (!in->is_stdin) {
-        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    size_t len = 0;
+    const char *mapped = in->is_stdin ? NULL : map_file(fd, &len);
+    if (mapped) {
+        scan_mapped(w, mapped, len, in, fr);
+        munmap((void *)mapped, len);
+    } else {
+        if (!in->is_stdin) {
+            (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
+        scan_read(w, fd, in, fr);
     }
-    char *buf = malloc(READ_CHUNK);
-    if (buf == NULL) {
-        output_error(w->out, fr, 0, "out of memory");
-        goto out_close;
-    }
-    ssize_t n = read_full(fd, buf, READ_CHUNK);
-    if (n < 0) {
-        output_error(w->out, fr, 0, "cannot read: %s", strerror((int)-n));
-        goto out_free;
-    }
-    size_t probe = n < 8192 ? (size_t)n : 8192;
-    if (probe >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
-                       ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF))) {
-        output_error(w->out, fr, 0, "UTF-16 text is not supported; convert it to UTF-8 first");
-        goto out_free;
-    }
-    if (memchr(buf, '\0', probe)) {
-        output_note(w->out, fr, "binary file, skipped");
-        goto out_free;
-    }
-    switch (format_of(w->opts, in)) {
-    case IN_JSONL:
-        for_each_line(w, fd, in, fr, buf, n, scan_jsonl_record);
-        break;
-    case IN_CSV:
-        scan_csv(w, fd, in, fr, buf, n, ',');
-        break;
-    case IN_TSV:
-        scan_csv(w, fd, in, fr, buf, n, '\t');
-        break;
-    default:
-        scan_text(w, fd, in, fr, buf, n);
-        break;
-    }
-out_free:
-    explicit_bzero(buf, READ_CHUNK);
-    free(buf);
-out_close:
     if (!in->is_stdin) {
         close(fd);
     }

@@ -240,6 +240,12 @@ static bool sensitive_category(const char *c)
 
 static size_t type_index(const struct output *o, const char *type)
 {
+    /* Type names are the detector's own strings: compare pointers, then (defensively) text. */
+    for (size_t i = 0; i < o->ntypes; i++) {
+        if (barra_detector_type_name(o->det, i) == type) {
+            return i;
+        }
+    }
     for (size_t i = 0; i < o->ntypes; i++) {
         if (strcmp(barra_detector_type_name(o->det, i), type) == 0) {
             return i;

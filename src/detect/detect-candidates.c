@@ -76,8 +76,10 @@ int det_cand_push(struct barra_scanner *s, const struct det_cand *c)
 
 struct hit_ctx {
     struct barra_scanner *s;
-    const uint8_t *buf;
+    const uint8_t *buf; /* the whole window (or label): word boundaries may look outside the part */
     size_t len;
+    size_t base;     /* offset of the part scanned */
+    size_t keep_from; /* hits ending before this were reported by an earlier pass */
     bool label;
     int err;
 };
@@ -94,9 +96,15 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     (void)flags;
     struct hit_ctx *hc = ctx;
     struct barra_scanner *s = hc->s;
+    if (id >= s->cat->nkeywords) {
+        return 0; /* the steering literal */
+    }
     const struct det_keyword *kw = &s->cat->keywords[id];
-    size_t end = (size_t)to;
+    size_t end = hc->base + (size_t)to;
     size_t start = end - kw->len;
+    if (end < hc->keep_from) {
+        return 0;
+    }
     if (kw->flags & DET_KW_WORD) {
         /* An ASCII word must not be part of a longer word ("pin" in "shipping"). */
         if ((start > 0 && ascii_alpha(hc->buf[start - 1]) && ascii_alpha(hc->buf[start])) ||
@@ -116,18 +124,35 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     return 0;
 }
 
-static int hs_pass(struct barra_scanner *s, const uint8_t *buf, size_t len, bool label)
+/* Runs keyword database `which` over buf[from, to) of the window (or over a label). */
+static int hs_pass(struct barra_scanner *s, int which, const uint8_t *buf, size_t from, size_t to,
+                   size_t keep_from, bool label)
 {
-    if (len == 0) {
+    if (to <= from) {
         return 0;
     }
-    struct hit_ctx hc = {s, buf, len, label, 0};
-    hs_error_t e = hs_scan(s->cat->hs, (const char *)buf, (unsigned int)len, 0, s->hs, on_hs_match,
-                           &hc);
+    struct hit_ctx hc = {s, buf, to, from, keep_from, label, 0};
+    hs_error_t e = hs_scan(s->cat->hs[which], (const char *)buf + from, (unsigned int)(to - from), 0,
+                           s->hs, on_hs_match, &hc);
     if (hc.err) {
         return hc.err;
     }
     return e == HS_SUCCESS ? 0 : -BARRA_EENGINE;
+}
+
+static int cmp_hit_end(const void *a, const void *b)
+{
+    const struct det_hit *x = a, *y = b;
+    if (x->end != y->end) {
+        return x->end < y->end ? -1 : 1;
+    }
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+    const struct det_region *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /* Marks hits that lie inside a longer hit. Hits arrive in order of their end, so a hit that contains
@@ -154,18 +179,20 @@ static void mark_shadowed(struct det_hit *hits, size_t n)
 int det_find_hits(struct barra_scanner *s, const struct det_window *w)
 {
     s->nhits = 0;
-    int r = hs_pass(s, w->buf, w->len, false);
-    if (r == 0) {
-        mark_shadowed(s->hits, s->nhits);
-    }
-    return r;
+    return hs_pass(s, DET_DB_GLOBAL, w->buf, 0, w->len, 0, false);
 }
 
 int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len)
 {
     s->nlabel = 0;
-    int r = label ? hs_pass(s, (const uint8_t *)label, len, true) : 0;
+    if (label == NULL || len == 0) {
+        return 0;
+    }
+    const uint8_t *b = (const uint8_t *)label;
+    int r = hs_pass(s, DET_DB_GLOBAL, b, 0, len, 0, true);
+    r = r ? r : hs_pass(s, DET_DB_LOCAL, b, 0, len, 0, true);
     if (r == 0) {
+        qsort(s->label_hits, s->nlabel, sizeof(*s->label_hits), cmp_hit_end);
         mark_shadowed(s->label_hits, s->nlabel);
     }
     return r;
@@ -220,32 +247,6 @@ static bool have_avx2(void)
 #else
     return false;
 #endif
-}
-
-/* First trigger at or after `pos` and before `to`; `to` if none. */
-static size_t next_trigger(const uint8_t *buf, size_t len, size_t pos, size_t to, bool avx2)
-{
-#ifdef DET_HAVE_AVX2_PATH
-    if (avx2) {
-        while (pos < to && pos + 34 <= len) {
-            uint32_t m = trigger_mask_avx2(buf + pos);
-            if (m) {
-                size_t t = pos + (size_t)__builtin_ctz(m);
-                return t < to ? t : to;
-            }
-            pos += 32;
-        }
-    }
-#else
-    (void)avx2;
-#endif
-    const uint8_t *end = buf + len;
-    for (; pos < to; pos++) {
-        if (is_trigger(buf + pos, end)) {
-            return pos;
-        }
-    }
-    return to;
 }
 
 /* ---- boundaries ---- */
@@ -311,34 +312,88 @@ static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsi
 
 /* ---- normalising a candidate ---- */
 
-/* Writes the canonical form of buf[start, end) to s->tmp: upper-case ASCII letters, digits, '*' and
- * any non-ASCII character, without separators; or, when `keep_all`, every folded character (dates need
- * their separators and 年月日). Returns the separators seen. */
+/* Appends the canonical form of buf[start, end) to s->norm: upper-case ASCII letters, digits, '*'
+ * and any non-ASCII character, without separators; or, when `keep_all`, every folded character
+ * (dates need their separators and 年月日). Sets the separators seen and where the value is. */
 static int normalise(struct barra_scanner *s, const struct det_window *w, size_t start, size_t end,
-                     bool keep_all, unsigned *ret_seps)
+                     bool keep_all, unsigned *ret_seps, size_t *ret_off, size_t *ret_len)
 {
-    buf_clear(&s->tmp);
+    char out[DET_MAX_CANDIDATE * 4];
+    size_t n = 0;
     unsigned seps = 0;
     for (size_t p = start; p < end;) {
-        size_t n;
-        uint32_t cp = char_at(w, p, &n);
-        p += n;
-        seps |= sep_bit(cp);
-        if (!keep_all && (sep_bit(cp) || cp == '(' || cp == ')' || cp == '+')) {
+        size_t len;
+        uint32_t cp = char_at(w, p, &len);
+        p += len;
+        unsigned sb = sep_bit(cp);
+        seps |= sb;
+        if (!keep_all && (sb || cp == '(' || cp == ')' || cp == '+')) {
             continue;
         }
-        if (cp >= 'a' && cp <= 'z' && !keep_all) {
-            cp -= 32;
-        }
-        char out[4];
-        size_t k = utf8_encode(cp, out);
-        int r = buf_append(&s->tmp, out, k);
-        if (r < 0) {
-            return r;
+        if (cp < 0x80) {
+            out[n++] = (char)(cp >= 'a' && cp <= 'z' && !keep_all ? cp - 32 : cp);
+        } else {
+            n += utf8_encode(cp, out + n);
         }
     }
     *ret_seps = seps;
-    return 0;
+    *ret_off = s->norm.len;
+    *ret_len = n;
+    return buf_append(&s->norm, out, n);
+}
+
+/* Separators inside [start, end), for the boundary rules (before anything is normalised). */
+static unsigned separators_in(const struct det_window *w, size_t start, size_t end)
+{
+    unsigned seps = 0;
+    for (size_t p = start; p < end; p++) {
+        uint8_t b = w->buf[p];
+        if (b == ' ' || b == '-' || b == '.' || b == '/') {
+            seps |= sep_bit(b);
+        } else if (b >= 0x80) {
+            size_t len;
+            seps |= sep_bit(char_at(w, p, &len));
+            p += len - 1;
+        }
+    }
+    return seps;
+}
+
+/* Whether a positive keyword of `type` is near [start, end) (or in the label): a pattern whose score
+ * without context is below the threshold is not worth a candidate otherwise. */
+static bool context_near(const struct barra_scanner *s, uint16_t type, size_t start, size_t end)
+{
+    const struct det_catalog *c = s->cat;
+    const struct det_scoring *sc = &c->scoring;
+    for (int pass = 0; pass < 2; pass++) {
+        const struct det_hit *hits = pass ? s->label_hits : s->hits;
+        size_t n = pass ? s->nlabel : s->nhits;
+        size_t lo = 0;
+        if (!pass) {
+            size_t from = start > sc->before ? start - sc->before : 0, hi = n;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (hits[mid].end < from) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        for (size_t i = lo; i < n; i++) {
+            if (!pass && hits[i].start > end + sc->after) {
+                break;
+            }
+            const struct det_keyword *k = &c->keywords[hits[i].kw];
+            for (uint32_t r = 0; r < k->nrefs; r++) {
+                const struct det_keyword_ref *ref = &c->refs_list[k->first_ref + r];
+                if (ref->type == type && ref->role == DET_ROLE_CONTEXT) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
 }
 
 /* Whether the normalised value is accepted, whole, by verify pattern `id` (number-range checks). */
@@ -368,44 +423,35 @@ static int accept_span(struct barra_scanner *s, const struct det_window *w, cons
                        uint32_t state, size_t start, size_t end, size_t *max_end)
 {
     const struct det_catalog *c = s->cat;
-    unsigned seps = 0;
-    bool have_compact = false, have_full = false, bounds_checked = false;
-    size_t compact_off = 0, compact_len = 0, full_off = 0, full_len = 0;
+    size_t next_len;
+    if (end < w->len && det_is_alnum(char_at(w, end, &next_len))) {
+        return 0; /* the common case inside a longer run: no need to look further */
+    }
+    unsigned seps = separators_in(w, start, end);
+    bool dates_only = true;
+    for (uint32_t i = dfa->accept_index[state]; i < dfa->accept_index[state + 1]; i++) {
+        dates_only &= c->patterns[dfa->accept_list[i]].validator == DET_V_DATE;
+    }
+    if (!bounds_ok(w, start, end, dates_only ? 0 : seps)) {
+        return 0;
+    }
+    bool have[2] = {false, false};
+    size_t offs[2] = {0, 0}, lens[2] = {0, 0};
     for (uint32_t i = dfa->accept_index[state]; i < dfa->accept_index[state + 1]; i++) {
         const struct det_pattern *pat = &c->patterns[dfa->accept_list[i]];
-        bool full = pat->validator == DET_V_DATE;
-        if (!(full ? have_full : have_compact)) {
-            int r = normalise(s, w, start, end, full, &seps);
+        int full = pat->validator == DET_V_DATE;
+        if (!have[full]) {
+            unsigned ignored;
+            int r = normalise(s, w, start, end, full, &ignored, &offs[full], &lens[full]);
             if (r < 0) {
                 return r;
             }
-            size_t off = s->norm.len;
-            r = buf_append(&s->norm, s->tmp.data, s->tmp.len);
-            if (r < 0) {
-                return r;
-            }
-            if (full) {
-                have_full = true;
-                full_off = off;
-                full_len = s->tmp.len;
-            } else {
-                have_compact = true;
-                compact_off = off;
-                compact_len = s->tmp.len;
-            }
+            have[full] = true;
         }
-        if (!bounds_checked) {
-            if (!bounds_ok(w, start, end, pat->validator == DET_V_DATE ? 0 : seps)) {
-                return 0;
-            }
-            bounds_checked = true;
-        }
-        size_t off = full ? full_off : compact_off;
-        size_t len = full ? full_len : compact_len;
+        const char *value = s->norm.data + offs[full];
         struct det_verdict v;
-        if (!det_validate((enum det_validator)pat->validator, c, s->norm.data + off, len, s->today,
-                          &v) ||
-            (pat->verify != DET_NO_VERIFY && !verify_ok(c, pat->verify, s->norm.data + off, len))) {
+        if (!det_validate((enum det_validator)pat->validator, c, value, lens[full], s->today, &v) ||
+            (pat->verify != DET_NO_VERIFY && !verify_ok(c, pat->verify, value, lens[full]))) {
             continue;
         }
         const struct det_type *t = &c->types[pat->type];
@@ -423,8 +469,8 @@ static int accept_span(struct barra_scanner *s, const struct det_window *w, cons
                                                 : t->jurisdiction,
             .category = v.category ? v.category : t->category,
             .birth = v.birth,
-            .norm_off = (uint32_t)off,
-            .norm_len = (uint32_t)len,
+            .norm_off = (uint32_t)offs[full],
+            .norm_len = (uint32_t)lens[full],
         };
         int r = det_cand_push(s, &cand);
         if (r < 0) {
@@ -463,11 +509,6 @@ static int run_dfa(struct barra_scanner *s, const struct det_window *w, const st
 
 /* ---- digit triggers ---- */
 
-static bool is_digit_at(const uint8_t *p, const uint8_t *end)
-{
-    return (uint8_t)(*p - '0') < 10 || is_fullwidth_digit(p, end);
-}
-
 /* Whether a short digit run may belong to something longer: a letter, '+', '(' or mask right before
  * it, or a separator joining it to more digits on either side. Short runs without that ("3点", "500元",
  * "10:30") are most of the digits in chat and are dismissed here. */
@@ -502,41 +543,89 @@ static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
     return false;
 }
 
-/* Handles the digit run starting at t; returns where the trigger search resumes. */
-static int on_digits(struct barra_scanner *s, const struct det_window *w, size_t t, size_t *ret_next)
+/* Whether the digit run at t (ending at *ret_end) may start or belong to a candidate. Most runs in
+ * chat are short and stand alone; they are dismissed here, before any automaton runs, mostly by
+ * looking at the raw bytes around them. */
+static bool digit_run_wanted(const struct det_window *w, size_t t, size_t *ret_end)
 {
     const uint8_t *b = w->buf, *end = w->buf + w->len;
     size_t r = t;
     unsigned nd = 0;
-    while (r < w->len && is_digit_at(b + r, end)) {
-        r += b[r] < 0x80 ? 1 : 3;
-        nd++;
+    for (;;) {
+        while (r < w->len && (uint8_t)(b[r] - '0') < 10) {
+            r++;
+            nd++;
+        }
+        if (r < w->len && b[r] == 0xEF && is_fullwidth_digit(b + r, end)) {
+            r += 3;
+            nd++;
+            continue;
+        }
+        break;
     }
-    *ret_next = r;
-    uint32_t prev;
-    size_t at;
-    if (char_before(w, t, &prev, &at) && det_is_digit(prev)) {
-        return 0; /* the middle of a run handled before */
+    *ret_end = r;
+    uint8_t before = t ? b[t - 1] : 0;
+    if ((uint8_t)(before - '0') < 10) {
+        return false; /* the middle of a run handled before */
     }
-    if (nd > 20 || (nd < 6 && !short_run_may_join(w, t, r))) {
-        return 0;
+    if (before >= 0x80) {
+        uint32_t prev;
+        size_t at;
+        if (char_before(w, t, &prev, &at) && det_is_digit(prev)) {
+            return false;
+        }
     }
+    if (nd > 20) {
+        return false;
+    }
+    if (nd >= 6) {
+        return true;
+    }
+    /* A short run next to plain CJK text or ASCII punctuation other than the joiners stands alone. */
+    uint8_t after = r < w->len ? b[r] : 0;
+    bool after_plain = after < 0x80 ? !(after == '*' || after == '(' || after == ')' ||
+                                       after == ' ' || after == '-' || after == '.' ||
+                                       after == '/' || ((after | 0x20) >= 'a' && (after | 0x20) <= 'z'))
+                                    : (after >= 0xE4 && after <= 0xE9);
+    bool before_plain = before < 0x80 ? !(before == '+' || before == '(' || before == '*' ||
+                                         before == ' ' || before == '-' || before == '.' ||
+                                         before == '/' ||
+                                         ((before | 0x20) >= 'a' && (before | 0x20) <= 'z'))
+                                      : (t >= 3 && b[t - 3] >= 0xE4 && b[t - 3] <= 0xE9);
+    if (after_plain && before_plain) {
+        return false;
+    }
+    return short_run_may_join(w, t, r);
+}
+
+/* Tries the shapes that can start at or a few characters before the digit run at t: letters, '+',
+ * '(' or a province character may lead ("AB987654(3)", "+853 ...", "粤B12345", "March 7, 1990").
+ * Only characters that can begin some shape are tried, so the walk back stops at ordinary Chinese. */
+static int on_digits(struct barra_scanner *s, const struct det_window *w, size_t t, size_t r,
+                     size_t *ret_next)
+{
+    const uint8_t *b = w->buf;
+    const struct det_dfa *dfa = &s->cat->digit_dfa;
     size_t starts[DET_MAX_LEAD + 1];
     int ns = 0;
     starts[ns++] = t;
-    for (size_t q = t; ns <= DET_MAX_LEAD && q > 0;) {
+    for (size_t q = t, walked = 0; walked < DET_MAX_LEAD && q > 0; walked++) {
         q = (size_t)(utf8_prev(b, b + q) - b);
-        if (b[q] == '\n' || b[q] == '\r' || b[q] == '\t') {
+        size_t len;
+        uint32_t cp = char_at(w, q, &len);
+        if (cp == '\n' || cp == '\r' || cp == '\t' || (cp >= 0x80 && !det_dfa_can_start(dfa, cp))) {
             break;
         }
-        starts[ns++] = q;
+        if (det_dfa_can_start(dfa, cp)) {
+            starts[ns++] = q;
+        }
     }
     size_t max_end = r;
     for (int i = ns - 1; i >= 0; i--) {
         if (!start_ok(w, starts[i])) {
             continue;
         }
-        int e = run_dfa(s, w, &s->cat->digit_dfa, starts[i], t, &max_end);
+        int e = run_dfa(s, w, dfa, starts[i], t, &max_end);
         if (e < 0) {
             return e;
         }
@@ -723,6 +812,130 @@ static int on_trigger_keyword(struct barra_scanner *s, const struct det_window *
     return 0;
 }
 
+static int push_trigger(struct barra_scanner *s, size_t pos, size_t end, bool at)
+{
+    int r = grow_array((void **)&s->trigs, &s->captrigs, s->ntrigs + 1, sizeof(*s->trigs));
+    if (r == 0) {
+        s->trigs[s->ntrigs++] = (struct det_trigger){(uint32_t)pos, (uint32_t)end, at};
+    }
+    return r;
+}
+
+/* Phase A: the triggers worth a closer look, in order. The trigger bytes of each 32-byte block are
+ * found at once and visited bit by bit. */
+static int collect_triggers(struct barra_scanner *s, const struct det_window *w, size_t from,
+                            size_t to)
+{
+    const uint8_t *end = w->buf + w->len;
+    bool avx2 = have_avx2();
+    s->ntrigs = 0;
+    size_t skip = from; /* triggers before this are inside a run already handled */
+    for (size_t pos = from; pos < to;) {
+        uint32_t mask;
+        size_t block;
+#ifdef DET_HAVE_AVX2_PATH
+        if (avx2 && pos + 34 <= w->len) {
+            mask = trigger_mask_avx2(w->buf + pos);
+            block = 32;
+        } else
+#endif
+        {
+            (void)avx2;
+            mask = is_trigger(w->buf + pos, end) ? 1 : 0;
+            block = 1;
+        }
+        if (skip > pos) {
+            /* Drop the bits of a run already handled (all of them if it covers the block). */
+            mask = skip - pos >= 32 ? 0 : mask & ~((1u << (skip - pos)) - 1u);
+        }
+        while (mask) {
+            size_t t = pos + (size_t)__builtin_ctz(mask);
+            mask &= mask - 1;
+            if (t < skip || t >= to) {
+                continue;
+            }
+            size_t next = t + 1;
+            bool at = w->buf[t] == '@' || is_fullwidth_at(w->buf + t, end);
+            if (at || digit_run_wanted(w, t, &next)) {
+                int r = push_trigger(s, t, next, at);
+                if (r < 0) {
+                    return r;
+                }
+            }
+            skip = next;
+        }
+        pos += block;
+    }
+    return 0;
+}
+
+/* Phase B: the local keywords (context, negative words, weak terms), looked for only where they can
+ * matter: around the candidates and around strong terms. The regions are merged and widened by the
+ * longest literal so that no keyword is cut at a region's edge. Candidates are in no particular
+ * order here, so their regions are sorted first. */
+static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
+{
+    const struct det_catalog *c = s->cat;
+    const struct det_scoring *sc = &c->scoring;
+    size_t nglobal = s->nhits;
+    size_t pad = c->max_local_keyword;
+    size_t nreg = s->ncands + nglobal;
+    if (nreg == 0) {
+        return 0;
+    }
+    int r = grow_array((void **)&s->regions, &s->capregions, nreg, sizeof(*s->regions));
+    if (r < 0) {
+        return r;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < s->ncands; i++) {
+        size_t lo = s->cands[i].start, hi = (size_t)s->cands[i].end + sc->after + pad;
+        s->regions[k++] = (struct det_region){lo > sc->before + pad ? lo - sc->before - pad : 0, hi};
+    }
+    for (size_t i = 0; i < nglobal; i++) {
+        size_t reach = sc->cooccur + pad;
+        size_t lo = s->hits[i].start, hi = (size_t)s->hits[i].end + reach;
+        s->regions[k++] = (struct det_region){lo > reach ? lo - reach : 0, hi};
+    }
+    qsort(s->regions, k, sizeof(*s->regions), cmp_region);
+    size_t cur_lo = s->regions[0].lo, cur_hi = s->regions[0].hi;
+    for (size_t i = 1; r == 0 && i <= k; i++) {
+        if (i < k && s->regions[i].lo <= cur_hi) {
+            if (s->regions[i].hi > cur_hi) {
+                cur_hi = s->regions[i].hi;
+            }
+            continue;
+        }
+        r = hs_pass(s, DET_DB_LOCAL, w->buf, cur_lo, cur_hi < w->len ? cur_hi : w->len, 0, false);
+        if (i < k) {
+            cur_lo = s->regions[i].lo;
+            cur_hi = s->regions[i].hi;
+        }
+    }
+    if (r == 0 && s->nhits > nglobal) {
+        qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit_end);
+    }
+    if (r == 0) {
+        mark_shadowed(s->hits, s->nhits);
+    }
+    return r;
+}
+
+/* Phase D: a candidate whose shape alone scores below the threshold stays only with a keyword of its
+ * type nearby (an 8-digit number is not a permit number without the word for it). */
+static void drop_uncontexted(struct barra_scanner *s)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->ncands; i++) {
+        const struct det_cand *c = &s->cands[i];
+        if (c->base < s->min_score && !context_near(s, c->type, c->start, c->end)) {
+            continue;
+        }
+        s->cands[keep++] = *c;
+    }
+    s->ncands = keep;
+}
+
 int det_find_candidates(struct barra_scanner *s, const struct det_window *w)
 {
     s->ncands = 0;
@@ -732,30 +945,26 @@ int det_find_candidates(struct barra_scanner *s, const struct det_window *w)
     size_t margin = DET_MAX_CANDIDATE + c->scoring.before + c->scoring.after + c->scoring.cooccur;
     size_t from = w->own_from > margin ? w->own_from - margin : 0;
     size_t to = w->own_to + margin < w->len ? w->own_to + margin : w->len;
-    bool avx2 = have_avx2();
-    const uint8_t *end = w->buf + w->len;
-    for (size_t pos = from; pos < to;) {
-        size_t t = next_trigger(w->buf, w->len, pos, to, avx2);
-        if (t >= to) {
-            break;
+    int r = collect_triggers(s, w, from, to);
+    size_t resume = 0;
+    for (size_t i = 0; r == 0 && i < s->ntrigs; i++) {
+        const struct det_trigger *t = &s->trigs[i];
+        if (t->pos < resume) {
+            continue; /* inside a candidate already found */
         }
-        size_t next;
-        int r = (w->buf[t] == '@' || is_fullwidth_at(w->buf + t, end))
-                    ? on_at(s, w, t, &next)
-                    : on_digits(s, w, t, &next);
-        if (r < 0) {
-            return r;
-        }
-        pos = next > t ? next : t + 1;
+        size_t next = t->end;
+        r = t->at ? on_at(s, w, t->pos, &next) : on_digits(s, w, t->pos, t->end, &next);
+        resume = next;
     }
-    for (size_t i = 0; i < s->nhits; i++) {
+    for (size_t i = 0; r == 0 && i < s->nhits; i++) {
         const struct det_hit *h = &s->hits[i];
         if (h->end + DET_MAX_CANDIDATE >= from && h->start <= to && keyword_triggers(c, h->kw)) {
-            int r = on_trigger_keyword(s, w, h);
-            if (r < 0) {
-                return r;
-            }
+            r = on_trigger_keyword(s, w, h);
         }
     }
-    return 0;
+    r = r ? r : find_local_hits(s, w);
+    if (r == 0) {
+        drop_uncontexted(s);
+    }
+    return r;
 }

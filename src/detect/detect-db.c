@@ -142,14 +142,16 @@ int det_catalog_serialize(const struct det_catalog *c, struct buf *o)
     r = r ? r : put_f32(o, s->blocked_factor);
     r = r ? r : put_u32(o, s->cooccur);
     r = r ? r : put_f32(o, s->cooccur_boost);
-    char *hs_bytes = NULL;
-    size_t hs_len = 0;
-    if (r == 0 && hs_serialize_database(c->hs, &hs_bytes, &hs_len) != HS_SUCCESS) {
-        r = -BARRA_EENGINE;
+    for (int i = 0; r == 0 && i < 2; i++) {
+        char *hs_bytes = NULL;
+        size_t hs_len = 0;
+        if (hs_serialize_database(c->hs[i], &hs_bytes, &hs_len) != HS_SUCCESS) {
+            return -BARRA_EENGINE;
+        }
+        r = put_u32(o, (uint32_t)hs_len);
+        r = r ? r : put(o, hs_bytes, hs_len);
+        free(hs_bytes); /* NOLINT: allocated by Vectorscan with malloc */
     }
-    r = r ? r : put_u32(o, (uint32_t)hs_len);
-    r = r ? r : put(o, hs_bytes, hs_len);
-    free(hs_bytes); /* NOLINT: allocated by Vectorscan with malloc */
     return r;
 }
 
@@ -373,17 +375,24 @@ static bool references_ok(const struct det_catalog *c)
 
 static int load_hs(struct reader *rd, struct det_catalog *c, struct barra_error *reterr)
 {
-    uint32_t n = get_count(rd, 1);
-    if (rd->bad) {
-        return -BARRA_EFORMAT;
+    bool rebuild = false;
+    for (int i = 0; i < 2; i++) {
+        uint32_t n = get_count(rd, 1);
+        if (rd->bad) {
+            return -BARRA_EFORMAT;
+        }
+        const char *bytes = (const char *)rd->p;
+        rd->p += n;
+        if (!rebuild && hs_deserialize_database(bytes, n, &c->hs[i]) != HS_SUCCESS) {
+            c->hs[i] = NULL;
+            rebuild = true;
+        }
     }
-    const char *bytes = (const char *)rd->p;
-    rd->p += n;
-    if (hs_deserialize_database(bytes, n, &c->hs) != HS_SUCCESS) {
-        /* Built for another CPU family or Vectorscan version: rebuild from the literals. */
-        c->hs = NULL;
+    /* Built for another CPU family or Vectorscan version: rebuild from the literals. */
+    if (rebuild) {
         return det_catalog_build_hs(c, reterr);
     }
+    det_catalog_derive(c);
     return 0;
 }
 
@@ -425,6 +434,10 @@ int det_catalog_load(const void *data, size_t len, struct det_catalog **ret,
     s->cooccur = get_u32(&rd);
     s->cooccur_boost = get_f32(&rd);
     rd.bad |= s->before > 400 || s->after > 400 || s->cooccur > 400 || !references_ok(c);
+    if (!rd.bad && (det_dfa_derive(&c->digit_dfa) < 0 || det_dfa_derive(&c->keyword_dfa) < 0 ||
+                    det_dfa_derive(&c->verify_dfa) < 0)) {
+        oom = rd.bad = true;
+    }
     int r = rd.bad ? -BARRA_EFORMAT : load_hs(&rd, c, reterr);
     if (r == 0 && rd.p != rd.end) {
         r = -BARRA_EFORMAT;

@@ -12,8 +12,8 @@
 
 static inline uint32_t det_fold(uint32_t cp)
 {
-    if (cp < 0x80) {
-        return cp;
+    if (cp < 0x80 || (cp >= 0x3400 && cp <= 0xFAFF)) {
+        return cp; /* ASCII and CJK ideographs: by far the most common, nothing to fold */
     }
     if (cp >= 0xFF01 && cp <= 0xFF5E) {
         return cp - 0xFEE0; /* full-width ASCII */

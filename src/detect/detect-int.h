@@ -52,6 +52,7 @@ enum det_pattern_flags {
 enum det_keyword_flags {
     DET_KW_WORD = 1u << 0,     /* ASCII letters may not touch it on either side */
     DET_KW_CASELESS = 1u << 1, /* ASCII letters match in either case */
+    DET_KW_GLOBAL = 1u << 2,   /* looked for in all text, not only around candidates */
 };
 
 struct det_type {
@@ -101,6 +102,9 @@ struct det_dfa {
     uint32_t nranges;     /* code points >= 128: ranges[i] .. ranges[i+1]-1 map to range_class[i] */
     uint32_t *range_lo;
     uint16_t *range_class;
+    /* Derived: which code points below U+10000 can begin a match (bit per code point), after
+     * folding. Lets the scanner skip most start positions without running the automaton. */
+    uint8_t *can_start;
 };
 
 /* A mail domain suffix and the jurisdiction it suggests (qq.com -> cn). */
@@ -129,6 +133,7 @@ struct det_catalog {
     struct det_keyword *keywords;
     struct det_keyword_ref *refs_list;
     int32_t email_pattern; /* the pattern e-mail findings use, or -1 */
+    uint32_t max_local_keyword; /* bytes of the longest keyword in the local database */
     uint32_t nhints;
     struct det_domain_hint *hints;
     struct det_dfa digit_dfa;   /* patterns tried at digit runs */
@@ -136,8 +141,13 @@ struct det_catalog {
     struct det_dfa verify_dfa;  /* full-match checks on normalised values (number ranges) */
     uint8_t prefectures[10000 / 8 + 1]; /* GB/T 2260 four-digit prefixes, current and historical */
     struct det_scoring scoring;
-    hs_database_t *hs;
+    /* Keywords in two Vectorscan databases: the global one (strong terms, date-of-birth triggers,
+     * exclusions) runs over all text; the local one (context, negative words, weak terms) only
+     * around candidates and strong terms, which is a small part of most text. */
+    hs_database_t *hs[2];
 };
+
+enum { DET_DB_GLOBAL = 0, DET_DB_LOCAL = 1 };
 
 static inline bool det_prefecture_valid(const struct det_catalog *c, unsigned code4)
 {

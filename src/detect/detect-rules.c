@@ -647,6 +647,13 @@ static int flatten_keywords(struct rules_builder *b)
     uint32_t at = 0;
     for (size_t i = 0; i < b->nkws; i++) {
         struct kw_build *k = &b->kws[i];
+        for (uint32_t r = 0; r < k->nrefs; r++) {
+            const struct det_keyword_ref *ref = &k->refs[r];
+            if ((ref->role == DET_ROLE_TERM && ref->weight >= c->scoring.threshold) ||
+                ref->role == DET_ROLE_TRIGGER || ref->role == DET_ROLE_EXCLUDE) {
+                k->flags |= DET_KW_GLOBAL;
+            }
+        }
         c->keywords[i] = (struct det_keyword){k->text, k->len, at, (uint16_t)k->nrefs, k->flags};
         k->text = NULL;
         memcpy(c->refs_list + at, k->refs, k->nrefs * sizeof(*k->refs));
@@ -657,37 +664,53 @@ static int flatten_keywords(struct rules_builder *b)
     return 0;
 }
 
-int det_catalog_build_hs(struct det_catalog *c, struct barra_error *reterr)
+/* A literal no text contains (control bytes), added to the global database: with a 2-byte literal
+ * among long Chinese ones Vectorscan picks a literal engine that runs about twice as fast on Chinese
+ * text (measured; see docs/performance.md). Its matches are ignored. */
+static const char steering_literal[] = "\x01\x02";
+
+static int build_one_hs(struct det_catalog *c, int which, struct barra_error *reterr)
 {
-    if (c->hs) {
-        hs_free_database(c->hs);
-        c->hs = NULL;
-    }
-    const char **exprs = barra_calloc(c->nkeywords ? c->nkeywords : 1, sizeof(char *));
-    size_t *lens = barra_calloc(c->nkeywords ? c->nkeywords : 1, sizeof(size_t));
-    unsigned *flags = barra_calloc(c->nkeywords ? c->nkeywords : 1, sizeof(unsigned));
-    unsigned *ids = barra_calloc(c->nkeywords ? c->nkeywords : 1, sizeof(unsigned));
+    size_t cap = (size_t)c->nkeywords + 1;
+    const char **exprs = barra_calloc(cap, sizeof(char *));
+    size_t *lens = barra_calloc(cap, sizeof(size_t));
+    unsigned *flags = barra_calloc(cap, sizeof(unsigned));
+    unsigned *ids = barra_calloc(cap, sizeof(unsigned));
     int r = 0;
     if (exprs == NULL || lens == NULL || flags == NULL || ids == NULL) {
         r = barra_error_set(reterr, -BARRA_ENOMEM, "out of memory building the keyword database");
     }
+    unsigned n = 0;
     for (uint32_t i = 0; r == 0 && i < c->nkeywords; i++) {
-        exprs[i] = c->keywords[i].text;
-        lens[i] = c->keywords[i].len;
-        flags[i] = (c->keywords[i].flags & DET_KW_CASELESS) ? HS_FLAG_CASELESS : 0;
-        ids[i] = i;
+        bool global = c->keywords[i].flags & DET_KW_GLOBAL;
+        if (global != (which == DET_DB_GLOBAL)) {
+            continue;
+        }
+        exprs[n] = c->keywords[i].text;
+        lens[n] = c->keywords[i].len;
+        flags[n] = (c->keywords[i].flags & DET_KW_CASELESS) ? HS_FLAG_CASELESS : 0;
+        ids[n] = i;
+        n++;
     }
-    if (r == 0 && c->nkeywords == 0) {
-        r = barra_error_set(reterr, -BARRA_ERULES, "the rules define no keywords");
+    if (r == 0 && which == DET_DB_GLOBAL) {
+        exprs[n] = steering_literal;
+        lens[n] = sizeof(steering_literal) - 1;
+        flags[n] = 0;
+        ids[n] = UINT32_MAX;
+        n++;
+    }
+    if (r == 0 && n == 0) {
+        r = barra_error_set(reterr, -BARRA_ERULES, "the rules define no %s keywords",
+                            which == DET_DB_GLOBAL ? "global" : "context");
     }
     if (r == 0) {
         hs_compile_error_t *err = NULL;
-        if (hs_compile_lit_multi(exprs, flags, ids, lens, c->nkeywords, HS_MODE_BLOCK, NULL, &c->hs,
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &c->hs[which],
                                  &err) != HS_SUCCESS) {
             r = barra_error_set(reterr, -BARRA_EENGINE, "cannot compile keywords: %s",
                                 err ? err->message : "unknown error");
             hs_free_compile_error(err);
-            c->hs = NULL;
+            c->hs[which] = NULL;
         }
     }
     barra_free(exprs);
@@ -695,6 +718,29 @@ int det_catalog_build_hs(struct det_catalog *c, struct barra_error *reterr)
     barra_free(flags);
     barra_free(ids);
     return r;
+}
+
+void det_catalog_derive(struct det_catalog *c)
+{
+    c->max_local_keyword = 0;
+    for (uint32_t i = 0; i < c->nkeywords; i++) {
+        if (!(c->keywords[i].flags & DET_KW_GLOBAL) && c->keywords[i].len > c->max_local_keyword) {
+            c->max_local_keyword = c->keywords[i].len;
+        }
+    }
+}
+
+int det_catalog_build_hs(struct det_catalog *c, struct barra_error *reterr)
+{
+    det_catalog_derive(c);
+    for (int i = 0; i < 2; i++) {
+        if (c->hs[i]) {
+            hs_free_database(c->hs[i]);
+            c->hs[i] = NULL;
+        }
+    }
+    int r = build_one_hs(c, DET_DB_GLOBAL, reterr);
+    return r ? r : build_one_hs(c, DET_DB_LOCAL, reterr);
 }
 
 static void builder_done(struct rules_builder *b)
@@ -810,8 +856,10 @@ void det_catalog_free(struct det_catalog *c)
     det_dfa_done(&c->digit_dfa);
     det_dfa_done(&c->keyword_dfa);
     det_dfa_done(&c->verify_dfa);
-    if (c->hs) {
-        hs_free_database(c->hs);
+    for (int i = 0; i < 2; i++) {
+        if (c->hs[i]) {
+            hs_free_database(c->hs[i]);
+        }
     }
     barra_free(c);
 }

@@ -23,7 +23,10 @@ int det_catalog_serialize(const struct det_catalog *c, struct buf *out);
 int det_catalog_load(const void *data, size_t len, struct det_catalog **ret,
                      struct barra_error *reterr);
 
-/* (Re)builds c->hs from c->keywords. */
+/* Computes the fields derived from the keywords (done by both of the above). */
+void det_catalog_derive(struct det_catalog *c);
+
+/* (Re)builds the keyword databases c->hs from c->keywords. */
 int det_catalog_build_hs(struct det_catalog *c, struct barra_error *reterr);
 
 #endif

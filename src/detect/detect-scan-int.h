@@ -17,7 +17,7 @@
 /* Longest candidate, in bytes; no identifier is longer (the longest shapes are ~25 characters). */
 #define DET_MAX_CANDIDATE 160
 /* Characters looked at before a trigger for a candidate's start (letters, '+', a province). */
-#define DET_MAX_LEAD 4
+#define DET_MAX_LEAD 10
 
 struct barra_detector {
     _Atomic uint32_t refs;
@@ -32,6 +32,16 @@ struct det_hit {
     uint32_t kw;
     bool label;
     bool shadowed; /* inside a longer hit ("ID" in "order ID"): says nothing on its own */
+};
+
+/* A place where a candidate may start: a digit run worth a look, or an '@'. */
+struct det_trigger {
+    uint32_t pos, end; /* end: where the digit run ends */
+    bool at;
+};
+
+struct det_region {
+    size_t lo, hi;
 };
 
 struct det_cand {
@@ -62,8 +72,11 @@ struct barra_scanner {
     size_t nlabel, caplabel;
     struct det_cand *cands;
     size_t ncands, capcands;
+    struct det_trigger *trigs;
+    size_t ntrigs, captrigs;
+    struct det_region *regions;
+    size_t capregions;
     struct buf norm; /* normalised values of this window's candidates */
-    struct buf tmp;  /* scratch for normalising */
 
     /* Streaming: the window holds context before the owned part and look-ahead after it. */
     struct buf win;
@@ -75,6 +88,10 @@ struct barra_scanner {
     uint64_t line_pos;
     uint64_t line_no;
     uint64_t line_start;
+    const uint8_t *lines_text; /* the whole text during barra_scanner_scan() */
+
+    barra_progress_fn progress;
+    void *progress_data;
 
     struct barra_scan_stats stats;
     bool stats_final; /* stats belong to a finished stream: reset on the next feed */

@@ -19,9 +19,6 @@
 #define DET_CHUNK  (1u << 20)
 #define DET_MARGIN 2048u
 
-/* A window offset the scanner gives up on: larger texts go through the streaming calls. */
-#define DET_MAX_ONE_SHOT (UINT32_MAX - 1u)
-
 BARRA_EXPORT int barra_scanner_new(barra_detector_t *d, uint32_t flags, barra_scanner_t **ret,
                                    struct barra_error *reterr)
 {
@@ -38,10 +35,10 @@ BARRA_EXPORT int barra_scanner_new(barra_detector_t *d, uint32_t flags, barra_sc
     s->min_score = d->min_score;
     s->today = d->today;
     buf_init(&s->norm, 0);
-    buf_init(&s->tmp, 4096);
     buf_init(&s->win, 0);
     s->line_no = 1;
-    if (hs_alloc_scratch(s->cat->hs, &s->hs) != HS_SUCCESS) {
+    if (hs_alloc_scratch(s->cat->hs[DET_DB_GLOBAL], &s->hs) != HS_SUCCESS ||
+        hs_alloc_scratch(s->cat->hs[DET_DB_LOCAL], &s->hs) != HS_SUCCESS) {
         barra_scanner_free(s);
         return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory for pattern-engine scratch");
     }
@@ -60,12 +57,20 @@ BARRA_EXPORT barra_scanner_t *barra_scanner_free(barra_scanner_t *s)
     barra_free(s->hits);
     barra_free(s->label_hits);
     barra_free(s->cands);
+    barra_free(s->trigs);
+    barra_free(s->regions);
     buf_done(&s->norm);
-    buf_done(&s->tmp);
     buf_done(&s->win);
     barra_detector_unref(s->det);
     barra_free(s);
     return NULL;
+}
+
+BARRA_EXPORT void barra_scanner_set_progress(barra_scanner_t *s, barra_progress_fn fn,
+                                             void *userdata)
+{
+    s->progress = fn;
+    s->progress_data = userdata;
 }
 
 BARRA_EXPORT void barra_scanner_stats(const barra_scanner_t *s, struct barra_scan_stats *ret)
@@ -75,11 +80,17 @@ BARRA_EXPORT void barra_scanner_stats(const barra_scanner_t *s, struct barra_sca
 
 /* ---- lines ---- */
 
-/* Advances the line counter to stream offset `to`; buf holds the stream from offset `base`. */
+/* Advances the line counter to stream offset `to`; buf holds the stream from offset `base` (when a
+ * whole text is being scanned in place, its start is used instead: the counter may lag behind the
+ * current window). */
 static void lines_advance(barra_scanner_t *s, const uint8_t *buf, uint64_t base, uint64_t to)
 {
     if (to <= s->line_pos) {
         return;
+    }
+    if (s->lines_text) {
+        buf = s->lines_text;
+        base = 0;
     }
     const uint8_t *p = buf + (s->line_pos - base);
     const uint8_t *end = buf + (to - base);
@@ -204,6 +215,9 @@ static int scan_window(barra_scanner_t *s, const struct det_window *w, uint64_t 
         check_utf8(s, w, base);
     }
     s->stats.bytes += w->own_to - w->own_from;
+    if (s->progress) {
+        s->progress(s->stats.bytes, s->progress_data);
+    }
     int r = det_find_hits(s, w);
     r = r ? r : det_find_candidates(s, w);
     if (r == 0) {
@@ -242,6 +256,20 @@ static void reset_stream(barra_scanner_t *s)
     s->nlabel = 0;
 }
 
+/* Where the owned part that starts at `from` should end: DET_CHUNK later, moved back so that it
+ * does not split a character. */
+static size_t chunk_end(const uint8_t *b, size_t len, size_t from)
+{
+    if (len - from <= DET_CHUNK) {
+        return len;
+    }
+    size_t to = from + DET_CHUNK;
+    for (int i = 0; i < 3 && to > from && (b[to] & 0xC0) == 0x80; i++) {
+        to--;
+    }
+    return to;
+}
+
 BARRA_EXPORT int barra_scanner_scan(barra_scanner_t *s, const char *text, size_t len,
                                     const char *label, size_t label_len, barra_finding_fn fn,
                                     void *userdata)
@@ -249,16 +277,26 @@ BARRA_EXPORT int barra_scanner_scan(barra_scanner_t *s, const char *text, size_t
     if (s == NULL || (text == NULL && len) || fn == NULL) {
         return -BARRA_EINVAL;
     }
-    if (len > DET_MAX_ONE_SHOT) {
-        return -BARRA_E2BIG;
-    }
     memset(&s->stats, 0, sizeof(s->stats));
     s->line_pos = 0;
     s->line_no = 1;
     s->line_start = 0;
+    s->lines_text = (const uint8_t *)text;
     int r = det_find_label_hits(s, label, label ? label_len : 0);
-    struct det_window w = {(const uint8_t *)(text ? text : ""), len, 0, len, true, true};
-    r = r ? r : scan_window(s, &w, 0, fn, userdata);
+    /* The text is contiguous already: each owned part is scanned in place, with its margins. */
+    const uint8_t *b = (const uint8_t *)(text ? text : "");
+    for (size_t from = 0; r == 0 && (from < len || from == 0);) {
+        size_t to = chunk_end(b, len, from);
+        size_t lo = from > DET_MARGIN ? from - DET_MARGIN : 0;
+        size_t hi = len - to > DET_MARGIN ? to + DET_MARGIN : len;
+        struct det_window w = {b + lo, hi - lo, from - lo, to - lo, lo == 0, hi == len};
+        r = scan_window(s, &w, lo, fn, userdata);
+        if (to >= len) {
+            break;
+        }
+        from = to;
+    }
+    s->lines_text = NULL;
     s->nlabel = 0;
     s->stats_final = true;
     return r;

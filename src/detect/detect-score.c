@@ -73,22 +73,33 @@ static void neighbours(const struct barra_scanner *s, size_t i, uint32_t *ret_be
     *ret_after = after;
 }
 
-static unsigned newlines_between(const uint8_t *buf, uint32_t from, uint32_t to)
+/* Where the lines around a candidate end: a keyword on the candidate's own line counts fully, one on
+ * the line before counts at 0.75 (forms put labels there), others not; after the candidate only its
+ * own line counts. */
+struct lines_around {
+    uint32_t nl1;      /* offset just after the last newline before the candidate, or 0 */
+    uint32_t nl2;      /* just after the one before that, or 0 */
+    uint32_t nl_after; /* offset of the first newline after it, or UINT32_MAX */
+};
+
+static void find_lines_around(const uint8_t *buf, size_t len, const struct det_cand *c,
+                              uint32_t before, uint32_t after, struct lines_around *ret)
 {
-    unsigned n = 0;
-    for (const uint8_t *p = buf + from, *end = buf + to;
-         p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
-        n++;
-    }
-    return n;
+    uint32_t lo = c->start > before ? c->start - before : 0;
+    const uint8_t *p = memrchr(buf + lo, '\n', c->start - lo);
+    ret->nl1 = p ? (uint32_t)(p - buf) + 1 : 0;
+    p = p && p > buf + lo ? memrchr(buf + lo, '\n', (size_t)(p - (buf + lo))) : NULL;
+    ret->nl2 = p ? (uint32_t)(p - buf) + 1 : 0;
+    size_t hi = (size_t)c->end + after < len ? (size_t)c->end + after : len;
+    p = memchr(buf + c->end, '\n', hi - c->end);
+    ret->nl_after = p ? (uint32_t)(p - buf) : UINT32_MAX;
 }
 
-/* Weight of a keyword hit for candidate c: by distance, by whether another candidate lies between,
- * and by line: a label on the line before still counts (forms put it there), one further up or on a
- * later line does not. Words after a candidate that would lower it must be right behind it ("元"). */
-static float hit_factor(const struct det_scoring *sc, const uint8_t *buf, const struct det_cand *c,
-                        const struct det_hit *h, bool negative, uint32_t block_before,
-                        uint32_t block_after)
+/* Weight of a keyword hit for candidate c: by distance, by line, and by whether another candidate lies
+ * between. Words after a candidate that would lower it must be right behind it ("元"). */
+static float hit_factor(const struct det_scoring *sc, const struct lines_around *la,
+                        const struct det_cand *c, const struct det_hit *h, bool negative,
+                        uint32_t block_before, uint32_t block_after)
 {
     uint32_t d;
     bool blocked;
@@ -99,15 +110,15 @@ static float hit_factor(const struct det_scoring *sc, const uint8_t *buf, const 
             return 0;
         }
         blocked = block_before != UINT32_MAX && block_before >= h->end;
-        unsigned nl = newlines_between(buf, h->end, c->start);
-        if (nl > 1) {
-            return 0;
+        if (la->nl1 && h->end < la->nl1) {
+            if (la->nl2 && h->end < la->nl2) {
+                return 0; /* two lines up or more */
+            }
+            f = 0.75f;
         }
-        f = nl ? 0.75f : 1.0f;
     } else if (h->start >= c->end) {
         d = h->start - c->end;
-        if (d > sc->after || (negative && d > sc->near) ||
-            newlines_between(buf, c->end, h->start)) {
+        if (d > sc->after || (negative && d > sc->near) || h->start > la->nl_after) {
             return 0;
         }
         blocked = block_after != UINT32_MAX && block_after <= h->start;
@@ -167,6 +178,8 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
         uint32_t block_before, block_after;
         neighbours(s, i, &block_before, &block_after);
         struct context ctx = {1.0f, 0, UINT32_MAX, UINT32_MAX};
+        struct lines_around la;
+        find_lines_around(w->buf, w->len, c, sc->before, sc->after, &la);
         size_t from = c->start > sc->before ? c->start - sc->before : 0;
         for (size_t h = first_hit_ending_at_or_after(s, from); h < s->nhits; h++) {
             const struct det_hit *hit = &s->hits[h];
@@ -179,8 +192,8 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
             if (hit->shadowed) {
                 continue;
             }
-            float f[2] = {hit_factor(sc, w->buf, c, hit, false, block_before, block_after),
-                          hit_factor(sc, w->buf, c, hit, true, block_before, block_after)};
+            float f[2] = {hit_factor(sc, &la, c, hit, false, block_before, block_after),
+                          hit_factor(sc, &la, c, hit, true, block_before, block_after)};
             if (f[0] > 0 || f[1] > 0) {
                 apply_refs(cat, c, hit->kw, f, hit_distance(c, hit), &ctx);
             }
@@ -220,10 +233,28 @@ static int cmp_by_score(const void *a, const void *b, void *ctx)
     return (int)x->type - (int)y->type;
 }
 
-static bool overlaps_chosen(const struct det_cand *cands, size_t n, const struct det_cand *c)
+/* Index of the first of cands[0..n) (sorted by start) starting at or after pos. */
+static size_t first_starting_at_or_after(const struct det_cand *cands, size_t n, uint32_t pos)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (cands[i].chosen && cands[i].start < c->end && c->start < cands[i].end) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cands[mid].start < pos) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Whether a chosen one of cands[0..n) (sorted by start) overlaps [start, end). Candidates are at most
+ * DET_MAX_CANDIDATE long, so only those starting shortly before `start` can reach into it. */
+static bool overlaps_chosen(const struct det_cand *cands, size_t n, uint32_t start, uint32_t end)
+{
+    uint32_t from = start > DET_MAX_CANDIDATE ? start - DET_MAX_CANDIDATE : 0;
+    for (size_t i = first_starting_at_or_after(cands, n, from); i < n && cands[i].start < end; i++) {
+        if (cands[i].chosen && cands[i].end > start) {
             return true;
         }
     }
@@ -252,7 +283,7 @@ static int choose_identifiers(struct barra_scanner *s)
         if (c->score < s->min_score) {
             break;
         }
-        if (!overlaps_chosen(s->cands, n, c)) {
+        if (!overlaps_chosen(s->cands, n, c->start, c->end)) {
             c->chosen = true;
         }
     }
@@ -291,17 +322,32 @@ static bool term_covered(const struct barra_scanner *s, size_t i)
     return false;
 }
 
-/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end). */
+/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end). Identifiers
+ * (cands[0..nident)) are sorted by start; terms follow in the order of their end. */
 static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t start, uint32_t end,
                         uint32_t dist)
 {
-    for (size_t i = 0; i < s->ncands; i++) {
+    uint32_t lo = start > dist + DET_MAX_CANDIDATE ? start - dist - DET_MAX_CANDIDATE : 0;
+    for (size_t i = first_starting_at_or_after(s->cands, nident, lo);
+         i < nident && s->cands[i].start <= end + dist; i++) {
         const struct det_cand *o = &s->cands[i];
-        bool strong = i < nident || o->base >= s->min_score;
-        if (!o->chosen || !strong || (o->start == start && o->end == end)) {
-            continue;
+        if (o->chosen && o->end + dist >= start) {
+            return true;
         }
-        if (o->end + dist >= start && o->start <= end + dist) {
+    }
+    size_t i = nident, hi = s->ncands;
+    uint32_t from = start > dist ? start - dist : 0;
+    while (i < hi) {
+        size_t mid = (i + hi) / 2;
+        if (s->cands[mid].end < from) {
+            i = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (; i < s->ncands && s->cands[i].start <= end + dist; i++) {
+        const struct det_cand *o = &s->cands[i];
+        if (o->base >= s->min_score && !(o->start == start && o->end == end)) {
             return true;
         }
     }
@@ -320,8 +366,7 @@ static int add_terms(struct barra_scanner *s)
             if (ref->role != DET_ROLE_TERM) {
                 continue;
             }
-            struct det_cand probe = {.start = h->start, .end = h->end};
-            if (overlaps_chosen(s->cands, nident, &probe) || term_covered(s, i)) {
+            if (overlaps_chosen(s->cands, nident, h->start, h->end) || term_covered(s, i)) {
                 break;
             }
             const struct det_type *t = &cat->types[ref->type];

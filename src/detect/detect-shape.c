@@ -1074,12 +1074,47 @@ int det_shape_build(struct det_shape_builder *b, struct det_dfa *ret, struct bar
         return barra_error_set(reterr, r, "cannot build the pattern automaton: %s",
                                r == -BARRA_E2BIG ? "too many states" : barra_strerror(r));
     }
+    r = det_dfa_derive(&d);
+    if (r < 0) {
+        det_dfa_done(&d);
+        return barra_error_set(reterr, r, "out of memory building the pattern automaton");
+    }
     *ret = d;
+    return 0;
+}
+
+int det_dfa_derive(struct det_dfa *d)
+{
+    barra_free(d->can_start);
+    d->can_start = barra_calloc(0x10000 / 8, 1);
+    if (d->can_start == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    if (d->nstates < 2) {
+        return 0;
+    }
+    const uint16_t *start = d->trans + d->nclasses;
+    for (uint32_t cp = 0; cp < 128; cp++) {
+        if (start[d->ascii_class[cp]]) {
+            d->can_start[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+        }
+    }
+    /* Above ASCII, whole ranges share a class: set them range by range. */
+    for (uint32_t i = 0; i < d->nranges && d->range_lo[i] < 0x10000; i++) {
+        uint32_t hi = i + 1 < d->nranges ? d->range_lo[i + 1] : 0x10000;
+        if (!start[d->range_class[i]]) {
+            continue;
+        }
+        for (uint32_t cp = d->range_lo[i]; cp < hi && cp < 0x10000; cp++) {
+            d->can_start[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+        }
+    }
     return 0;
 }
 
 void det_dfa_done(struct det_dfa *d)
 {
+    barra_free(d->can_start);
     barra_free(d->trans);
     barra_free(d->accept_index);
     barra_free(d->accept_list);

@@ -26,6 +26,15 @@ int det_shape_build(struct det_shape_builder *b, struct det_dfa *ret, struct bar
 
 void det_dfa_done(struct det_dfa *d);
 
+/* Computes d->can_start from the transitions (after building or loading). */
+int det_dfa_derive(struct det_dfa *d);
+
+/* Whether a match can begin with folded code point cp. */
+static inline bool det_dfa_can_start(const struct det_dfa *d, uint32_t cp)
+{
+    return cp < 0x10000 && (d->can_start[cp >> 3] >> (cp & 7)) & 1;
+}
+
 /* The character class of a folded code point. */
 static inline uint16_t det_dfa_class(const struct det_dfa *d, uint32_t cp)
 {

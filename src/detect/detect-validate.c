@@ -349,8 +349,11 @@ static bool check_uscc(const char *s, size_t n, struct det_verdict *v)
     if (!province_valid(region) && region != 10) {
         return false;
     }
-    /* Codes whose organisation part fails GB 11714 exist but are rarer: trust them less. */
-    v->factor = det_check_gb11714(s + 8) == s[16] ? 1.0f : 0.75f;
+    /* Codes whose organisation part fails GB 11714 exist but are rarer: trust them less; an
+     * all-digit one is then as likely any 18-digit number (1 in 31 pass), so it needs a keyword. */
+    if (det_check_gb11714(s + 8) != s[16]) {
+        v->factor = all_digits(s, 18) ? 0.2f : 0.75f;
+    }
     if (s[0] == '9' && s[1] == '2') {
         /* 个体工商户: an individual business identifies a natural person. */
         v->subtype = "individual_business";
