@@ -280,9 +280,44 @@ static bool start_ok(const struct det_window *w, size_t pos)
     return !det_is_alnum(cp);
 }
 
+/* Whether the token (letters and digits) that ends at `pos` is all digits: only then can it be an
+ * earlier group of the same grouped number. */
+static bool digit_token_before(const struct det_window *w, size_t pos)
+{
+    for (size_t n = 0; pos > 0 && n < 24; n++) {
+        uint32_t cp;
+        size_t at;
+        if (!char_before(w, pos, &cp, &at) || !det_is_alnum(cp)) {
+            return true;
+        }
+        if (!det_is_digit(cp)) {
+            return false;
+        }
+        pos = at;
+    }
+    return true;
+}
+
+static bool digit_token_at(const struct det_window *w, size_t pos)
+{
+    for (size_t n = 0; pos < w->len && n < 24; n++) {
+        size_t len;
+        uint32_t cp = char_at(w, pos, &len);
+        if (!det_is_alnum(cp)) {
+            return true;
+        }
+        if (!det_is_digit(cp)) {
+            return false;
+        }
+        pos += len;
+    }
+    return true;
+}
+
 /* A candidate [start, end) with internal separators `seps` may end at `end` if no letter or digit
  * touches it, and it is not one group of a longer grouped number ("6225 8800" of "6225 8800 1234 5675")
- * nor the integer part of a decimal. The same holds, mirrored, at its start. */
+ * nor the integer part of a decimal. The same holds, mirrored, at its start. A neighbouring token
+ * with letters ("K0254835 5453 0338 ...") is a different thing, not another group. */
 static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsigned seps)
 {
     if (end >= w->len) {
@@ -296,7 +331,8 @@ static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsi
     unsigned nb = sep_bit(next);
     if (nb && end + n1 < w->len) {
         uint32_t after = char_at(w, end + n1, &n2);
-        if (det_is_digit(after) && ((nb & seps) || (seps == 0 && nb == SEP_DOT))) {
+        if (det_is_digit(after) && ((nb & seps) || (seps == 0 && nb == SEP_DOT)) &&
+            digit_token_at(w, end + n1)) {
             return false;
         }
     }
@@ -304,7 +340,8 @@ static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsi
     size_t at, at2;
     if (char_before(w, start, &prev, &at) && (nb = sep_bit(prev)) != 0 &&
         char_before(w, at, &prev2, &at2) && (det_is_digit(prev2) || prev2 == '*') &&
-        ((nb & seps) || (seps == 0 && nb == SEP_DOT && det_is_digit(prev2)))) {
+        ((nb & seps) || (seps == 0 && nb == SEP_DOT && det_is_digit(prev2))) &&
+        (prev2 == '*' || digit_token_before(w, at))) {
         return false;
     }
     return true;

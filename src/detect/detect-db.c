@@ -128,6 +128,7 @@ int det_catalog_serialize(const struct det_catalog *c, struct buf *o)
         r = put_f32(o, f->weight);
         r = r ? r : put_u16s(o, &f->type, 1);
         r = r ? r : put(o, &f->role, 1);
+        r = r ? r : put(o, &f->side, 1);
     }
     r = r ? r : put_dfa(o, &c->digit_dfa);
     r = r ? r : put_dfa(o, &c->keyword_dfa);
@@ -344,7 +345,7 @@ static void get_keywords(struct reader *rd, struct det_catalog *c, bool *oom)
         k->flags = get_u8(rd);
         rd->bad |= k->len == 0;
     }
-    c->nrefs = get_count(rd, 7);
+    c->nrefs = get_count(rd, 8);
     c->refs_list = get_array(rd, c->nrefs, sizeof(*c->refs_list), oom);
     c->nrefs = c->refs_list ? c->nrefs : 0;
     for (uint32_t i = 0; !rd->bad && i < c->nrefs; i++) {
@@ -352,6 +353,7 @@ static void get_keywords(struct reader *rd, struct det_catalog *c, bool *oom)
         f->weight = get_f32(rd);
         f->type = get_u16(rd);
         f->role = get_u8(rd);
+        f->side = get_u8(rd);
         rd->bad |= f->type >= c->ntypes || f->role > DET_ROLE_TRIGGER || !(f->weight >= 0 && f->weight <= 1);
     }
     for (uint32_t i = 0; !rd->bad && i < c->nkeywords; i++) {

@@ -84,10 +84,17 @@ struct det_keyword {
     uint8_t flags; /* enum det_keyword_flags */
 };
 
+enum det_side {
+    DET_SIDE_BEFORE = 1u << 0, /* the word counts when it precedes the value ("订单号 123") */
+    DET_SIDE_AFTER = 1u << 1,  /* ... when it follows it ("500 元") */
+    DET_SIDE_BOTH = DET_SIDE_BEFORE | DET_SIDE_AFTER,
+};
+
 struct det_keyword_ref {
     float weight; /* boost, penalty or term score */
     uint16_t type;
     uint8_t role; /* enum det_role */
+    uint8_t side; /* enum det_side */
 };
 
 /* A deterministic automaton over folded code points (see detect-shape.c). */

@@ -170,7 +170,7 @@ static bool same_literal(const struct kw_build *k, const char *text, size_t len,
 }
 
 static int add_literal(struct rules_builder *b, const char *text, size_t len, uint16_t type,
-                       uint8_t role, float weight)
+                       uint8_t role, uint8_t side, float weight)
 {
     uint8_t flags = 0;
     for (size_t i = 0; i < len; i++) {
@@ -207,6 +207,7 @@ static int add_literal(struct rules_builder *b, const char *text, size_t len, ui
             if (weight > k->refs[i].weight) {
                 k->refs[i].weight = weight;
             }
+            k->refs[i].side |= side;
             return 0;
         }
     }
@@ -215,7 +216,7 @@ static int add_literal(struct rules_builder *b, const char *text, size_t len, ui
         return oom(b);
     }
     k->refs = q;
-    k->refs[k->nrefs++] = (struct det_keyword_ref){weight, type, role};
+    k->refs[k->nrefs++] = (struct det_keyword_ref){weight, type, role, side};
     return 0;
 }
 
@@ -252,7 +253,7 @@ static size_t strip_accents(const char *text, size_t len, char *out, size_t cap)
 }
 
 static int add_word(struct rules_builder *b, const struct ynode *n, uint16_t type, uint8_t role,
-                    float weight)
+                    uint8_t side, float weight)
 {
     int r = want_kind(b, n, YNODE_SCALAR, "a word");
     if (r < 0) {
@@ -262,32 +263,50 @@ static int add_word(struct rules_builder *b, const struct ynode *n, uint16_t typ
     if (len < 2 || len > 200) {
         return fail(b, n, "word \"%s\" must be 2 to 200 bytes long", n->value);
     }
-    r = add_literal(b, n->value, len, type, role, weight);
+    r = add_literal(b, n->value, len, type, role, side, weight);
     char plain[256];
     size_t plen = r == 0 ? strip_accents(n->value, len, plain, sizeof(plain)) : 0;
     if (plen >= 2) {
-        r = add_literal(b, plain, plen, type, role, weight);
+        r = add_literal(b, plain, plen, type, role, side, weight);
     }
     return r;
 }
 
-/* A word group: {weight: W, zh-Hans: [...], zh-Hant: [...], en: [...], pt: [...], any: [...]}. */
+/* A word group: {weight: W, side: before|after|both, zh-Hans: [...], zh-Hant: [...], en: [...],
+ * pt: [...], any: [...]}. Context words count on both sides of a value by default, words that lower
+ * a score only before it. */
 static int add_group(struct rules_builder *b, const struct ynode *g, uint16_t type, uint8_t role,
                      double default_weight)
 {
-    static const char *const keys[] = {"weight", "zh-Hans", "zh-Hant", "en", "pt", "any", NULL};
+    static const char *const keys[] = {"weight", "side", "zh-Hans", "zh-Hant", "en", "pt", "any",
+                                       NULL};
     int r = want_kind(b, g, YNODE_MAP, "a word group");
     r = r ? r : check_keys(b, g, keys);
     double weight = default_weight;
     r = r ? r : get_number(b, g, "weight", 0, 1, &weight);
+    const char *side_name = NULL;
+    r = r ? r : get_string(b, g, "side", false, &side_name);
+    uint8_t side = role == DET_ROLE_NEGATIVE ? DET_SIDE_BEFORE : DET_SIDE_BOTH;
+    if (r == 0 && side_name) {
+        if (strcmp(side_name, "before") == 0) {
+            side = DET_SIDE_BEFORE;
+        } else if (strcmp(side_name, "after") == 0) {
+            side = DET_SIDE_AFTER;
+        } else if (strcmp(side_name, "both") == 0) {
+            side = DET_SIDE_BOTH;
+        } else {
+            r = fail(b, ytree_get(g, "side"), "side must be before, after or both, not \"%s\"",
+                     side_name);
+        }
+    }
     for (size_t i = 0; r == 0 && i + 1 < g->n; i += 2) {
-        if (strcmp(g->items[i]->value, "weight") == 0) {
+        if (strcmp(g->items[i]->value, "weight") == 0 || strcmp(g->items[i]->value, "side") == 0) {
             continue;
         }
         const struct ynode *list = g->items[i + 1];
         r = want_kind(b, list, YNODE_SEQ, g->items[i]->value);
         for (size_t j = 0; r == 0 && j < list->n; j++) {
-            r = add_word(b, list->items[j], type, role, (float)weight);
+            r = add_word(b, list->items[j], type, role, side, (float)weight);
         }
     }
     return r;

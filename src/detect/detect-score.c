@@ -38,95 +38,215 @@ static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t
     return lo;
 }
 
-/* The candidates that separate `c` from its keywords: the latest start of a candidate wholly before
- * it, and the earliest end of one wholly after it. */
-static void neighbours(const struct barra_scanner *s, size_t i, uint32_t *ret_before,
-                       uint32_t *ret_after)
+/* Where a candidate's surroundings change: line ends, clause punctuation, and the nearest other
+ * candidates. A keyword counts for a value on its own line and clause; how much it counts beyond
+ * those depends on what it is (see keyword_factor). */
+struct around {
+    uint32_t nl1, nl2;            /* just after the last two newlines before the candidate, or 0 */
+    uint32_t nl_after;            /* the first newline after it, or UINT32_MAX */
+    uint32_t comma_before;        /* start of the last clause mark (，,、;。！？ ...) before it, or 0 */
+    uint32_t sentence_before;     /* start of the last sentence mark (。！？;；!?) before it, or 0 */
+    bool has_comma_before, has_sentence_before;
+    uint32_t comma_after;         /* start of the first clause mark after it, or UINT32_MAX */
+    uint32_t sentence_after;      /* ... sentence mark, or UINT32_MAX */
+    uint32_t block_before;        /* latest start of another type's candidate wholly before, or none */
+    bool has_block_before;
+    uint32_t same_before;         /* latest start of a same-type candidate wholly before, or none */
+    bool has_same_before;
+    uint32_t block_after;         /* earliest end of another type's candidate wholly after, or MAX */
+    uint32_t next_start;          /* start of the next candidate of any type after it, or MAX */
+};
+
+/* The clause mark that ends at buf[i] (ASCII , ; ! ? or the full-width and ideographic ones), as
+ * 1 (comma-like) or 2 (ends a sentence); 0 if none. Sets *ret_len to its length. */
+static int clause_mark_ending_at(const uint8_t *buf, size_t i, size_t lo, size_t *ret_len)
+{
+    uint8_t b = buf[i];
+    *ret_len = 1;
+    if (b == ',') {
+        return 1;
+    }
+    if (b == ';' || b == '!' || b == '?') {
+        return 2;
+    }
+    if (b < 0x80 || i < lo + 2) {
+        return 0;
+    }
+    *ret_len = 3;
+    uint8_t b0 = buf[i - 2], b1 = buf[i - 1];
+    if (b0 == 0xEF && b1 == 0xBC) {
+        return b == 0x8C ? 1 : (b == 0x9B || b == 0x81 || b == 0x9F) ? 2 : 0; /* ， ； ！ ？ */
+    }
+    if (b0 == 0xE3 && b1 == 0x80) {
+        return b == 0x81 ? 1 : b == 0x82 ? 2 : 0; /* 、 。 */
+    }
+    return 0;
+}
+
+static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c,
+                       const struct det_scoring *sc, struct around *a)
+{
+    uint32_t lo = c->start > sc->before ? c->start - sc->before : 0;
+    const uint8_t *p = memrchr(buf + lo, '\n', c->start - lo);
+    a->nl1 = p ? (uint32_t)(p - buf) + 1 : 0;
+    p = p && p > buf + lo ? memrchr(buf + lo, '\n', (size_t)(p - (buf + lo))) : NULL;
+    a->nl2 = p ? (uint32_t)(p - buf) + 1 : 0;
+    size_t hi = (size_t)c->end + sc->after < len ? (size_t)c->end + sc->after : len;
+    p = memchr(buf + c->end, '\n', hi - c->end);
+    a->nl_after = p ? (uint32_t)(p - buf) : UINT32_MAX;
+    a->has_comma_before = a->has_sentence_before = false;
+    for (size_t i = c->start; i-- > lo && !a->has_sentence_before;) {
+        size_t n;
+        int k = clause_mark_ending_at(buf, i, lo, &n);
+        if (k && !a->has_comma_before) {
+            a->has_comma_before = true;
+            a->comma_before = (uint32_t)(i + 1 - n);
+        }
+        if (k == 2) {
+            a->has_sentence_before = true;
+            a->sentence_before = (uint32_t)(i + 1 - n);
+        }
+    }
+    a->comma_after = a->sentence_after = UINT32_MAX;
+    for (size_t i = c->end; i < hi && a->sentence_after == UINT32_MAX; i++) {
+        size_t n;
+        int k = clause_mark_ending_at(buf, i, c->end, &n);
+        if (k && a->comma_after == UINT32_MAX) {
+            a->comma_after = (uint32_t)(i + 1 - n);
+        }
+        if (k == 2) {
+            a->sentence_after = (uint32_t)(i + 1 - n);
+        }
+    }
+}
+
+/* The candidates of other types that separate `c` from its keywords, and the next candidate. */
+static void find_neighbours(const struct barra_scanner *s, size_t i, struct around *a)
 {
     const struct det_cand *c = &s->cands[i];
     const struct det_scoring *sc = &s->cat->scoring;
-    uint32_t before = 0, after = UINT32_MAX;
-    bool any_before = false;
+    a->has_block_before = a->has_same_before = false;
+    a->block_before = a->same_before = 0;
     for (size_t j = i; j-- > 0;) {
         const struct det_cand *o = &s->cands[j];
         if (o->start + sc->before + DET_MAX_CANDIDATE < c->start) {
             break;
         }
-        if (o->end <= c->start && (!any_before || o->start > before)) {
-            before = o->start;
-            any_before = true;
+        if (o->end > c->start) {
+            continue;
+        }
+        if (o->type != c->type && (!a->has_block_before || o->start > a->block_before)) {
+            a->block_before = o->start;
+            a->has_block_before = true;
+        } else if (o->type == c->type && (!a->has_same_before || o->start > a->same_before)) {
+            a->same_before = o->start;
+            a->has_same_before = true;
         }
     }
+    a->block_after = a->next_start = UINT32_MAX;
     for (size_t j = i + 1; j < s->ncands; j++) {
         const struct det_cand *o = &s->cands[j];
         if (o->start > c->end + sc->after) {
             break;
         }
-        if (o->start >= c->end && o->end < after) {
-            after = o->end;
+        if (o->start >= c->end && o->start < a->next_start) {
+            a->next_start = o->start;
+        }
+        if (o->start >= c->end && o->type != c->type && o->end < a->block_after) {
+            a->block_after = o->end;
         }
     }
-    *ret_before = any_before ? before : 0;
-    if (!any_before) {
-        *ret_before = UINT32_MAX; /* nothing before: no keyword is blocked */
+}
+
+/* Whether buf[from, to) holds a run of four or more digits: another number between a word and
+ * the value, to which the word belongs instead ("订单号 7106... pls transfer to 4662 ..."). */
+static bool number_between(const uint8_t *buf, uint32_t from, uint32_t to)
+{
+    unsigned run = 0;
+    for (uint32_t i = from; i < to; i++) {
+        run = (uint8_t)(buf[i] - '0') < 10 ? run + 1 : 0;
+        if (run >= 4) {
+            return true;
+        }
     }
-    *ret_after = after;
+    return false;
 }
 
-/* Where the lines around a candidate end: a keyword on the candidate's own line counts fully, one on
- * the line before counts at 0.75 (forms put labels there), others not; after the candidate only its
- * own line counts. */
-struct lines_around {
-    uint32_t nl1;      /* offset just after the last newline before the candidate, or 0 */
-    uint32_t nl2;      /* just after the one before that, or 0 */
-    uint32_t nl_after; /* offset of the first newline after it, or UINT32_MAX */
-};
-
-static void find_lines_around(const uint8_t *buf, size_t len, const struct det_cand *c,
-                              uint32_t before, uint32_t after, struct lines_around *ret)
+/* Whether the keyword at h is followed by a colon (':' or '：', maybe after a space). */
+static bool label_with_colon(const uint8_t *buf, size_t len, const struct det_hit *h)
 {
-    uint32_t lo = c->start > before ? c->start - before : 0;
-    const uint8_t *p = memrchr(buf + lo, '\n', c->start - lo);
-    ret->nl1 = p ? (uint32_t)(p - buf) + 1 : 0;
-    p = p && p > buf + lo ? memrchr(buf + lo, '\n', (size_t)(p - (buf + lo))) : NULL;
-    ret->nl2 = p ? (uint32_t)(p - buf) + 1 : 0;
-    size_t hi = (size_t)c->end + after < len ? (size_t)c->end + after : len;
-    p = memchr(buf + c->end, '\n', hi - c->end);
-    ret->nl_after = p ? (uint32_t)(p - buf) : UINT32_MAX;
+    size_t k = h->end;
+    if (k < len && buf[k] == ' ') {
+        k++;
+    }
+    return (k < len && buf[k] == ':') ||
+           (k + 2 < len && buf[k] == 0xEF && buf[k + 1] == 0xBC && buf[k + 2] == 0x9A);
 }
 
-/* Weight of a keyword hit for candidate c: by distance, by line, and by whether another candidate lies
- * between. Words after a candidate that would lower it must be right behind it ("元"). */
-static float hit_factor(const struct det_scoring *sc, const struct lines_around *la,
-                        const struct det_cand *c, const struct det_hit *h, bool negative,
-                        uint32_t block_before, uint32_t block_after)
+/* How much one keyword hit counts for candidate c, given the keyword's role and side:
+ * - before the value, context words count on its line and the line before (a form's label), less
+ *   across a sentence end or another candidate; words that lower the score count only within the
+ *   value's clause and only if no other number stands between;
+ * - after the value, context words count within its clause, unless they label the next value;
+ *   units ("元", "HKD") count only right behind the value and not when a number follows them. */
+static float keyword_factor(const struct det_scoring *sc, const uint8_t *buf, size_t len,
+                            const struct around *a, const struct det_cand *c,
+                            const struct det_hit *h, const struct det_keyword_ref *ref)
 {
-    uint32_t d;
-    bool blocked;
-    float f = 1.0f;
+    bool negative = ref->role == DET_ROLE_NEGATIVE;
+    float f;
     if (h->end <= c->start) {
-        d = c->start - h->end;
-        if (d > sc->before) {
+        uint32_t d = c->start - h->end;
+        if (!(ref->side & DET_SIDE_BEFORE) || d > sc->before) {
             return 0;
         }
-        blocked = block_before != UINT32_MAX && block_before >= h->end;
-        if (la->nl1 && h->end < la->nl1) {
-            if (la->nl2 && h->end < la->nl2) {
-                return 0; /* two lines up or more */
-            }
-            f = 0.75f;
-        }
-    } else if (h->start >= c->end) {
-        d = h->start - c->end;
-        if (d > sc->after || (negative && d > sc->near) || h->start > la->nl_after) {
+        bool across_line = a->nl1 && h->end < a->nl1;
+        bool across_comma = a->has_comma_before && h->end <= a->comma_before;
+        bool across_sentence = a->has_sentence_before && h->end <= a->sentence_before;
+        if (negative &&
+            (across_line || across_comma || number_between(buf, h->end, c->start))) {
             return 0;
         }
-        blocked = block_after != UINT32_MAX && block_after <= h->start;
-    } else {
+        if (across_line && a->nl2 && h->end < a->nl2) {
+            return 0;
+        }
+        f = d <= sc->near ? 1.0f : sc->far_factor;
+        f *= across_line ? 0.75f : 1.0f;
+        f *= across_sentence ? 0.5f : 1.0f;
+        if (a->has_block_before && a->block_before >= h->end) {
+            f *= sc->blocked_factor;
+        } else if (a->has_same_before && a->same_before >= h->end) {
+            f *= 0.5f; /* a label reaching past another value of its type counts less */
+        }
+        return f;
+    }
+    if (h->start < c->end) {
         return 0; /* a keyword inside the candidate says nothing about it */
     }
-    f *= d <= sc->near ? 1.0f : sc->far_factor;
-    return blocked ? f * sc->blocked_factor : f;
+    uint32_t d = h->start - c->end;
+    if (!(ref->side & DET_SIDE_AFTER) || d > sc->after || h->start > a->nl_after ||
+        h->start > a->comma_after) {
+        return 0;
+    }
+    if (negative) {
+        size_t k = h->end;
+        while (k < len && k < (size_t)h->end + 2 && buf[k] == ' ') {
+            k++;
+        }
+        bool number_follows = k < len && (uint8_t)(buf[k] - '0') < 10;
+        return d <= 2 && !number_follows ? 1.0f : 0;
+    }
+    f = d <= sc->near ? 1.0f : sc->far_factor;
+    if (label_with_colon(buf, len, h)) {
+        return 0; /* "台胞證：..." labels what follows it */
+    }
+    if (a->next_start != UINT32_MAX && a->next_start >= h->end && a->next_start - h->end < d) {
+        f *= sc->blocked_factor; /* the label of the next value */
+    }
+    if (a->block_after != UINT32_MAX && a->block_after <= h->start) {
+        f *= sc->blocked_factor;
+    }
+    return f;
 }
 
 /* Context gathered for one candidate: positive keywords combine (noisy-OR: two weak hints make a
@@ -137,22 +257,36 @@ struct context {
     uint32_t pos_dist, neg_dist;
 };
 
-static void apply_refs(const struct det_catalog *cat, const struct det_cand *c, uint32_t kw,
-                       const float f[2], uint32_t dist, struct context *ctx)
+static uint32_t hit_distance(const struct det_cand *c, const struct det_hit *h)
 {
-    const struct det_keyword *k = &cat->keywords[kw];
+    return h->end <= c->start ? c->start - h->end : h->start - c->end;
+}
+
+static void apply_hit(const struct barra_scanner *s, const uint8_t *buf, size_t len,
+                      const struct around *a, const struct det_cand *c, const struct det_hit *h,
+                      bool label, struct context *ctx)
+{
+    const struct det_catalog *cat = s->cat;
+    const struct det_keyword *k = &cat->keywords[h->kw];
     for (uint32_t r = 0; r < k->nrefs; r++) {
         const struct det_keyword_ref *ref = &cat->refs_list[k->first_ref + r];
-        if (ref->type != c->type) {
+        if (ref->type != c->type ||
+            (ref->role != DET_ROLE_CONTEXT && ref->role != DET_ROLE_NEGATIVE)) {
             continue;
         }
-        if (ref->role == DET_ROLE_CONTEXT && f[0] > 0) {
-            ctx->pos_miss *= 1.0f - ref->weight * f[0];
+        /* A label (column header, field name) stands just before the value. */
+        float f = label ? 1.0f : keyword_factor(&cat->scoring, buf, len, a, c, h, ref);
+        if (f <= 0) {
+            continue;
+        }
+        uint32_t dist = label ? 0 : hit_distance(c, h);
+        float wgt = ref->weight * f;
+        if (ref->role == DET_ROLE_CONTEXT) {
+            ctx->pos_miss *= 1.0f - wgt;
             if (dist < ctx->pos_dist) {
                 ctx->pos_dist = dist;
             }
-        } else if (ref->role == DET_ROLE_NEGATIVE && f[1] > 0) {
-            float wgt = ref->weight * f[1];
+        } else {
             if (wgt > ctx->neg) {
                 ctx->neg = wgt;
             }
@@ -163,23 +297,16 @@ static void apply_refs(const struct det_catalog *cat, const struct det_cand *c, 
     }
 }
 
-static uint32_t hit_distance(const struct det_cand *c, const struct det_hit *h)
-{
-    return h->end <= c->start ? c->start - h->end : h->start - c->end;
-}
-
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 {
-    const struct det_catalog *cat = s->cat;
-    const struct det_scoring *sc = &cat->scoring;
+    const struct det_scoring *sc = &s->cat->scoring;
     qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
     for (size_t i = 0; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
-        uint32_t block_before, block_after;
-        neighbours(s, i, &block_before, &block_after);
+        struct around a;
+        find_marks(w->buf, w->len, c, sc, &a);
+        find_neighbours(s, i, &a);
         struct context ctx = {1.0f, 0, UINT32_MAX, UINT32_MAX};
-        struct lines_around la;
-        find_lines_around(w->buf, w->len, c, sc->before, sc->after, &la);
         size_t from = c->start > sc->before ? c->start - sc->before : 0;
         for (size_t h = first_hit_ending_at_or_after(s, from); h < s->nhits; h++) {
             const struct det_hit *hit = &s->hits[h];
@@ -189,19 +316,13 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
                 }
                 continue;
             }
-            if (hit->shadowed) {
-                continue;
-            }
-            float f[2] = {hit_factor(sc, &la, c, hit, false, block_before, block_after),
-                          hit_factor(sc, &la, c, hit, true, block_before, block_after)};
-            if (f[0] > 0 || f[1] > 0) {
-                apply_refs(cat, c, hit->kw, f, hit_distance(c, hit), &ctx);
+            if (!hit->shadowed) {
+                apply_hit(s, w->buf, w->len, &a, c, hit, false, &ctx);
             }
         }
         for (size_t h = 0; h < s->nlabel; h++) {
             if (!s->label_hits[h].shadowed) {
-                static const float full[2] = {1.0f, 1.0f};
-                apply_refs(cat, c, s->label_hits[h].kw, full, 0, &ctx);
+                apply_hit(s, w->buf, w->len, &a, c, &s->label_hits[h], true, &ctx);
             }
         }
         float pos = 1.0f - ctx.pos_miss;
@@ -221,8 +342,8 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 
 static int cmp_by_score(const void *a, const void *b, void *ctx)
 {
-    const struct det_cand *cands = ctx;
-    const struct det_cand *x = &cands[*(const uint32_t *)a], *y = &cands[*(const uint32_t *)b];
+    const struct barra_scanner *s = ctx;
+    const struct det_cand *x = &s->cands[*(const uint32_t *)a], *y = &s->cands[*(const uint32_t *)b];
     if (x->score != y->score) {
         return x->score > y->score ? -1 : 1;
     }
@@ -230,7 +351,8 @@ static int cmp_by_score(const void *a, const void *b, void *ctx)
     if (lx != ly) {
         return lx > ly ? -1 : 1;
     }
-    return (int)x->type - (int)y->type;
+    int ox = s->cat->types[x->type].order, oy = s->cat->types[y->type].order;
+    return ox != oy ? ox - oy : (int)x->type - (int)y->type;
 }
 
 /* Index of the first of cands[0..n) (sorted by start) starting at or after pos. */
@@ -277,7 +399,7 @@ static int choose_identifiers(struct barra_scanner *s)
         order[i] = (uint32_t)i;
         s->cands[i].chosen = false;
     }
-    qsort_r(order, n, sizeof(uint32_t), cmp_by_score, s->cands);
+    qsort_r(order, n, sizeof(uint32_t), cmp_by_score, s);
     for (size_t k = 0; k < n; k++) {
         struct det_cand *c = &s->cands[order[k]];
         if (c->score < s->min_score) {
@@ -302,8 +424,10 @@ static bool hit_has_role(const struct det_catalog *cat, const struct det_hit *h,
     return false;
 }
 
-/* A term hit is dropped when a longer term or an exclusion ("人工智能" around "人工") covers it. */
-static bool term_covered(const struct barra_scanner *s, size_t i)
+/* A term hit is dropped when a longer word covers it: a longer term or an exclusion ("人工智能"
+ * around "人工"), a word that lowers scores ("流水号" around "流水"), or, for a weak term, any keyword
+ * ("藍卡號碼" around "卡號"). */
+static bool term_covered(const struct barra_scanner *s, size_t i, bool weak)
 {
     const struct det_hit *h = &s->hits[i];
     for (size_t j = first_hit_ending_at_or_after(s, h->end); j < s->nhits; j++) {
@@ -315,7 +439,8 @@ static bool term_covered(const struct barra_scanner *s, size_t i)
             (o->end - o->start) <= (h->end - h->start)) {
             continue;
         }
-        if (hit_has_role(s->cat, o, DET_ROLE_TERM) || hit_has_role(s->cat, o, DET_ROLE_EXCLUDE)) {
+        if (weak || hit_has_role(s->cat, o, DET_ROLE_TERM) ||
+            hit_has_role(s->cat, o, DET_ROLE_EXCLUDE) || hit_has_role(s->cat, o, DET_ROLE_NEGATIVE)) {
             return true;
         }
     }
@@ -354,6 +479,30 @@ static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t s
     return false;
 }
 
+/* Whether the word at h is the label of a chosen identifier right beside it ("信用卡 6225 ..."): the
+ * identifier already says it, so the word is not reported again as a term. */
+static bool labels_chosen(const struct barra_scanner *s, size_t nident, const struct det_hit *h)
+{
+    const struct det_catalog *cat = s->cat;
+    const struct det_keyword *k = &cat->keywords[h->kw];
+    uint32_t near = cat->scoring.near;
+    uint32_t lo = h->start > near + DET_MAX_CANDIDATE ? h->start - near - DET_MAX_CANDIDATE : 0;
+    for (size_t i = first_starting_at_or_after(s->cands, nident, lo);
+         i < nident && s->cands[i].start <= h->end + near; i++) {
+        const struct det_cand *o = &s->cands[i];
+        if (!o->chosen || (o->end + near < h->start)) {
+            continue;
+        }
+        for (uint32_t r = 0; r < k->nrefs; r++) {
+            const struct det_keyword_ref *ref = &cat->refs_list[k->first_ref + r];
+            if (ref->role == DET_ROLE_CONTEXT && ref->type == o->type) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static int add_terms(struct barra_scanner *s)
 {
     const struct det_catalog *cat = s->cat;
@@ -366,7 +515,8 @@ static int add_terms(struct barra_scanner *s)
             if (ref->role != DET_ROLE_TERM) {
                 continue;
             }
-            if (overlaps_chosen(s->cands, nident, h->start, h->end) || term_covered(s, i)) {
+            if (overlaps_chosen(s->cands, nident, h->start, h->end) ||
+                term_covered(s, i, ref->weight < s->min_score) || labels_chosen(s, nident, h)) {
                 break;
             }
             const struct det_type *t = &cat->types[ref->type];

@@ -141,8 +141,8 @@ def v_phone_cn(rng):
 
 
 def v_phone_hk(rng):
-    n = pii.hk_mobile(rng) if rng.random() < 0.7 else pii.hk_fixed(rng)
     r = rng.random()
+    n = pii.hk_mobile(rng, shared_ok=r < 0.5) if rng.random() < 0.7 else pii.hk_fixed(rng)
     if r < 0.4:
         return "+852 " + n[:4] + " " + n[4:]
     if r < 0.5:
@@ -182,8 +182,13 @@ def v_plate(rng):
     if r < 0.45:
         return "M" + rng.choice("ABCDEFGHJKLMNPQRSTUWXZ") + "-%02d-%02d" % (rng.randint(0, 99), rng.randint(0, 99))
     if r < 0.85:
-        return rng.choice("京沪粤粤粤浙苏闽川鄂") + rng.choice("ABCDEFGHJKL") + "".join(rng.choice("0123456789ABCDEFGHJK") for _ in range(5))
-    return "粤Z" + "".join(rng.choice("0123456789ABCDE") for _ in range(4)) + rng.choice("港澳")
+        tail = [rng.choice("0123456789") for _ in range(5)]
+        for i in rng.sample(range(5), rng.randint(0, 2)):
+            tail[i] = rng.choice("ABCDEFGHJK")
+        return rng.choice("京沪粤粤粤浙苏闽川鄂") + rng.choice("ABCDEFGHJKL") + "".join(tail)
+    tail = [rng.choice("0123456789") for _ in range(4)]
+    tail[rng.randint(0, 3)] = rng.choice("ABCDE")
+    return "粤Z" + "".join(tail) + rng.choice("港澳")
 
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -255,7 +260,8 @@ CTX = {
     "phone_hk": (v_phone_hk,
         ["電話 {v}", "手機：{v}", "WhatsApp {v}", "call {v}", "聯絡 {v}"], [], True),
     "phone_mo": (v_phone_mo,
-        ["澳門電話 {v}", "telemóvel {v}", "手提 {v}（澳門）", "contacto: {v}", "電話：{v}"], [], True),
+        ["澳門電話 {v}", "telemóvel de Macau {v}", "手提 {v}（澳門）", "contacto em Macau: {v}",
+         "澳門手機：{v}"], [], True),
     "email": (v_email,
         ["電郵 {v}", "email: {v}", "邮箱{v}", "send to {v}"], ["{v}", "cc {v}"], False),
     "vehicle_plate": (v_plate,
@@ -270,7 +276,7 @@ PLAIN_OK = {t for t, (_, _, plain, needs) in CTX.items() if plain and not needs}
 
 # Term sentences: (type, sentence with the term marked by [ ]).
 TERMS = [
-    ("medical_term", "佢上個月[確診]咗，要休息"), ("medical_term", "附件係[病歷]同醫生紙"),
+    ("medical_term", "佢上個月[確診]咗，要休息"), ("medical_term", "附件係[病歷]同[醫生紙]"),
     ("medical_term", "the [diagnosis] came back yesterday"), ("medical_term", "请把[体检报告]发给HR"),
     ("medical_term", "ele está em [quimioterapia]"), ("medical_term", "需要[化疗]两个疗程"),
     ("biometric_term", "門禁改用[指紋]登記"), ("biometric_term", "上线[人脸识别]打卡"),
@@ -279,7 +285,7 @@ TERMS = [
     ("specific_identity_term", "申請人有[刑事紀錄]"), ("specific_identity_term", "新同事係[少數民族]"),
     ("specific_identity_term", "[registo criminal] em anexo"), ("financial_term", "今個月[糧單]已經發咗"),
     ("financial_term", "请核对[工资条]"), ("financial_term", "attached is the [bank statement]"),
-    ("whereabouts_term", "客人嘅[出入境紀錄]唔可以外傳"), ("whereabouts_term", "VIP[貴賓廳]入場紀錄"),
+    ("whereabouts_term", "客人嘅[出入境紀錄]唔可以外傳"), ("whereabouts_term", "VIP[貴賓廳][入場紀錄]"),
     ("whereabouts_term", "请导出[行动轨迹]"), ("minor_term", "需要[監護人]簽名"),
     ("minor_term", "[未成年人]不得入场"), ("minor_term", "upload the [birth certificate]"),
 ]
@@ -342,7 +348,7 @@ def near_miss_values(rng):
     return rng.choice([
         pii.cn_resident_id_wrong_check(rng),
         "%s%s(%s)" % (letters, digits, bad),
-        pii.card(rng)[:-1] + str((int(pii.card(rng)[-1]) + 3) % 10),
+        (lambda c: c[:-1] + str((int(c[-1]) + 3) % 10))(pii.card(rng)),
     ])
 
 # ---------------------------------------------------------------------------------------------
@@ -372,11 +378,14 @@ def add_template(rec, template, value, etype):
 
 
 def add_term(rec, sentence, etype):
-    pre, rest = sentence.split("[")
-    term, post = rest.split("]")
-    rec.add(pre)
-    rec.add(term, etype)
-    rec.add(post)
+    """Adds a sentence whose terms are marked with [ ] (one or more)."""
+    rest = sentence
+    while "[" in rest:
+        pre, rest = rest.split("[", 1)
+        term, rest = rest.split("]", 1)
+        rec.add(pre)
+        rec.add(term, etype)
+    rec.add(rest)
 
 
 def make_record(rng, labelled_density=0.75):

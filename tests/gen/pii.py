@@ -199,13 +199,25 @@ def cn_mobile(rng):
     return rng.choice(CN_MOBILE_PREFIXES) + "%08d" % rng.randint(0, 99999999)
 
 
-def hk_mobile(rng):
-    return rng.choice(["51", "52", "53", "54", "59", "90", "91", "92", "93", "94", "95", "96", "97",
-                       "98", "61", "63", "64", "65"]) + "%06d" % rng.randint(0, 999999)
+# Allocated blocks (libphonenumber): 5[1-59][0-46-9], 56[0-4689], 57[0-2469], 90[1-9], 91[02-9],
+# 9[2358][0-8], 9[467]x. Blocks starting with 6 are valid in both Hong Kong and Macau: only generated
+# with a +852 prefix or a Hong Kong hint (see corpus.py).
+HK_ONLY_BLOCKS = ["51" + d for d in "01234689"] + ["52" + d for d in "01234689"] + \
+                 ["59" + d for d in "01234689"] + ["56" + d for d in "0123468"] + \
+                 ["90" + d for d in "123456789"] + ["91" + d for d in "02345689"] + \
+                 ["92" + d for d in "012345678"] + ["94" + d for d in "0123456789"] + \
+                 ["96" + d for d in "0123456789"] + ["98" + d for d in "012345678"]
+
+
+def hk_mobile(rng, shared_ok=False):
+    if shared_ok and rng.random() < 0.3:
+        return rng.choice(["630", "631", "652", "653"]) + "%05d" % rng.randint(0, 99999)
+    return rng.choice(HK_ONLY_BLOCKS) + "%05d" % rng.randint(0, 99999)
 
 
 def hk_fixed(rng):
-    return rng.choice(["21", "23", "24", "25", "26", "27", "28", "29"]) + "%06d" % rng.randint(0, 999999)
+    # 2[13-9]x and 22[013-9] (libphonenumber); 28[2-9] is also a Macau fixed line, so avoided.
+    return rng.choice(["21", "23", "24", "25", "26", "27", "29"]) + "%06d" % rng.randint(0, 999999)
 
 
 def mo_mobile(rng):
