@@ -81,7 +81,9 @@ static int walk(struct input_list *l, int fd_dir, const char *shown, const char 
         fprintf(stderr, "barra: %s: %s\n", shown, strerror(errno));
         rc = 1;
     }
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), cmp_names);
+    }
     for (size_t i = 0; i < n; i++) {
         char *child_shown = NULL, *child_rel = NULL;
         if (asprintf(&child_shown, "%s/%s", shown, names[i]) < 0 ||

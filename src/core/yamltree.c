@@ -218,9 +218,13 @@ int ytree_load_string(const char *text, size_t len, const char *name, struct yno
         }
         switch (ev.type) {
         case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_START_EVENT:
-            break;
         case YAML_DOCUMENT_END_EVENT:
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (root) {
+                r = fail_at(&b, &ev.start_mark, -BARRA_EPARSE, "more than one document");
+            }
+            break;
         case YAML_STREAM_END_EVENT:
             done = true;
             break;

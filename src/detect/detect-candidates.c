@@ -192,7 +192,9 @@ int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len)
     int r = hs_pass(s, DET_DB_GLOBAL, b, 0, len, 0, true);
     r = r ? r : hs_pass(s, DET_DB_LOCAL, b, 0, len, 0, true);
     if (r == 0) {
-        qsort(s->label_hits, s->nlabel, sizeof(*s->label_hits), cmp_hit_end);
+        if (s->nlabel > 1) {
+            qsort(s->label_hits, s->nlabel, sizeof(*s->label_hits), cmp_hit_end);
+        }
         mark_shadowed(s->label_hits, s->nlabel);
     }
     return r;

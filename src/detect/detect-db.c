@@ -103,6 +103,7 @@ int det_catalog_serialize(const struct det_catalog *c, struct buf *o)
         r = r ? r : put_str(o, p->subtype);
         r = r ? r : put_str(o, p->jurisdiction);
         r = r ? r : put_f32(o, p->base);
+        r = r ? r : put_f32(o, p->cap);
         r = r ? r : put_u16s(o, &p->type, 1);
         r = r ? r : put_u16s(o, &p->verify, 1);
         r = r ? r : put(o, &p->validator, 1);
@@ -303,7 +304,7 @@ static void get_types_and_patterns(struct reader *rd, struct det_catalog *c, boo
         t->order = get_u8(rd);
         rd->bad |= !t->name || !t->category || !t->jurisdiction || t->kind > DET_KIND_TERM;
     }
-    c->npatterns = get_count(rd, 18);
+    c->npatterns = get_count(rd, 22);
     c->patterns = get_array(rd, c->npatterns, sizeof(*c->patterns), oom);
     c->npatterns = c->patterns ? c->npatterns : 0;
     for (uint32_t i = 0; !rd->bad && i < c->npatterns; i++) {
@@ -312,12 +313,13 @@ static void get_types_and_patterns(struct reader *rd, struct det_catalog *c, boo
         p->subtype = get_str(rd, oom);
         p->jurisdiction = get_str(rd, oom);
         p->base = get_f32(rd);
+        p->cap = get_f32(rd);
         p->type = get_u16(rd);
         p->verify = get_u16(rd);
         p->validator = get_u8(rd);
         p->flags = get_u8(rd);
         rd->bad |= !p->name || p->type >= c->ntypes || p->validator >= DET_V_COUNT ||
-                   !(p->base >= 0 && p->base <= 1);
+                   !(p->base >= 0 && p->base <= 1) || !(p->cap >= 0 && p->cap <= 1);
     }
     c->email_pattern = (int32_t)get_u32(rd);
     rd->bad |= c->email_pattern >= (int32_t)c->npatterns;
@@ -435,7 +437,8 @@ int det_catalog_load(const void *data, size_t len, struct det_catalog **ret,
     s->blocked_factor = get_f32(&rd);
     s->cooccur = get_u32(&rd);
     s->cooccur_boost = get_f32(&rd);
-    rd.bad |= s->before > 400 || s->after > 400 || s->cooccur > 400 || !references_ok(c);
+    rd.bad |= s->before > 400 || s->after > 400 || s->cooccur > 400;
+    rd.bad = rd.bad || !references_ok(c);
     if (!rd.bad && (det_dfa_derive(&c->digit_dfa) < 0 || det_dfa_derive(&c->keyword_dfa) < 0 ||
                     det_dfa_derive(&c->verify_dfa) < 0)) {
         oom = rd.bad = true;

@@ -68,6 +68,7 @@ struct det_pattern {
     char *subtype;      /* NULL: none, or as the validator decides */
     char *jurisdiction; /* NULL: the type's, or as the validator decides */
     float base;         /* score with no context */
+    float cap;          /* highest score it can reach, context included (1 unless limited) */
     uint16_t type;
     uint16_t verify;   /* id in the catalogue's verify automaton, or DET_NO_VERIFY */
     uint8_t validator; /* enum det_validator */

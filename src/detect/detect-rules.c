@@ -330,8 +330,9 @@ static int add_groups(struct rules_builder *b, const struct ynode *type_doc, con
 
 static int add_pattern(struct rules_builder *b, const struct ynode *p, uint16_t type)
 {
-    static const char *const keys[] = {"name",   "regex",   "validator", "base",         "subtype",
-                                       "masked", "trigger", "verify",    "jurisdiction", NULL};
+    static const char *const keys[] = {"name",    "regex",  "validator", "base",
+                                       "subtype", "masked", "trigger",   "verify",
+                                       "jurisdiction", "cap", NULL};
     struct det_catalog *c = b->cat;
     int r = want_kind(b, p, YNODE_MAP, "a pattern");
     r = r ? r : check_keys(b, p, keys);
@@ -344,8 +345,9 @@ static int add_pattern(struct rules_builder *b, const struct ynode *p, uint16_t 
     r = r ? r : get_string(b, p, "trigger", false, &trigger);
     r = r ? r : get_string(b, p, "verify", false, &verify);
     r = r ? r : get_string(b, p, "jurisdiction", false, &jurisdiction);
-    double base = 0.5;
+    double base = 0.5, cap = 1.0;
     r = r ? r : get_number(b, p, "base", 0, 1, &base);
+    r = r ? r : get_number(b, p, "cap", 0, 1, &cap);
     if (r < 0) {
         return r;
     }
@@ -380,6 +382,7 @@ static int add_pattern(struct rules_builder *b, const struct ynode *p, uint16_t 
         return oom(b);
     }
     pat->base = (float)base;
+    pat->cap = (float)cap;
     pat->type = type;
     pat->validator = (uint8_t)v;
     pat->verify = DET_NO_VERIFY;

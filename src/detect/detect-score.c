@@ -300,7 +300,9 @@ static void apply_hit(const struct barra_scanner *s, const uint8_t *buf, size_t 
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 {
     const struct det_scoring *sc = &s->cat->scoring;
-    qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
+    if (s->ncands > 1) {
+        qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
+    }
     for (size_t i = 0; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
         struct around a;
@@ -336,7 +338,8 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
         }
         float score = c->base + (1.0f - c->base) * pos;
         score *= 1.0f - neg;
-        c->score = score < 0 ? 0 : score > 1 ? 1 : score;
+        float cap = c->pattern != UINT16_MAX ? s->cat->patterns[c->pattern].cap : 1.0f;
+        c->score = score < 0 ? 0 : score > cap ? cap : score;
     }
 }
 

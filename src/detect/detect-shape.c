@@ -861,7 +861,9 @@ static int subset_rehash(struct subset *ss)
 /* Finds or adds the DFA state for scratch[0..nscratch) (sorted here). */
 static int subset_intern(struct subset *ss, uint32_t *ret)
 {
-    qsort(ss->scratch, ss->nscratch, sizeof(uint32_t), cmp_u32);
+    if (ss->nscratch > 1) {
+        qsort(ss->scratch, ss->nscratch, sizeof(uint32_t), cmp_u32);
+    }
     if (ss->nscratch == 0) {
         *ret = 0;
         return 0;
