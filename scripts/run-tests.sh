@@ -59,7 +59,7 @@ for phase in $phases; do
             cat "$log/build"; failed=$((failed + 1)); continue
         fi
         for target in build-fuzz/tests/fuzz/fuzz-*; do
-            [ -x "$target" ] || continue
+            [ -f "$target" ] && [ -x "$target" ] || continue
             name=$(basename "$target")
             seeds="tests/fuzz/corpus/${name#fuzz-}"
             regressions="tests/fuzz/regressions/${name#fuzz-}"

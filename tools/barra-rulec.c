@@ -3,7 +3,8 @@
  * source file (the built-in catalogue of libbarra), with a Make-style depfile listing every file read.
  *
  *   barra-rulec RULES_DIR OUT.c [DEPFILE]
- *   barra-rulec --check RULES_DIR        only compile and report errors */
+ *   barra-rulec --check RULES_DIR        only compile and report errors
+ *   barra-rulec --binary RULES_DIR OUT   write the binary catalogue itself (fuzzing seeds) */
 #include "config.h"
 
 #include <dirent.h>
@@ -70,14 +71,30 @@ static int write_depfile(const char *path, const char *out, const char *dir)
     return fclose(f) != 0;
 }
 
+static int write_binary(const char *path, const struct buf *blob)
+{
+    FILE *f = fopen(path, "we");
+    if (f == NULL || fwrite(blob->data, 1, blob->len, f) != blob->len) {
+        perror(path);
+        if (f) {
+            (void)fclose(f);
+        }
+        return 1;
+    }
+    return fclose(f) != 0;
+}
+
 int main(int argc, char **argv)
 {
     bool check = argc == 3 && strcmp(argv[1], "--check") == 0;
-    if (!check && argc != 3 && argc != 4) {
-        fprintf(stderr, "usage: barra-rulec RULES_DIR OUT.c [DEPFILE]\n       barra-rulec --check RULES_DIR\n");
+    bool binary = argc == 4 && strcmp(argv[1], "--binary") == 0;
+    if (!check && !binary && argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: barra-rulec RULES_DIR OUT.c [DEPFILE]\n"
+                        "       barra-rulec --check RULES_DIR\n"
+                        "       barra-rulec --binary RULES_DIR OUT\n");
         return 2;
     }
-    const char *dir = check ? argv[2] : argv[1];
+    const char *dir = check || binary ? argv[2] : argv[1];
     struct det_catalog *cat;
     struct barra_error err;
     if (det_catalog_compile(dir, &cat, &err) < 0) {
@@ -96,9 +113,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "barra-rulec: cannot serialise the catalogue\n");
             rc = 1;
         }
-        rc = rc ? rc : write_c(argv[2], &blob, cat->version);
-        if (rc == 0 && argc == 4) {
-            rc = write_depfile(argv[3], argv[2], dir);
+        if (binary) {
+            rc = rc ? rc : write_binary(argv[3], &blob);
+        } else {
+            rc = rc ? rc : write_c(argv[2], &blob, cat->version);
+            if (rc == 0 && argc == 4) {
+                rc = write_depfile(argv[3], argv[2], dir);
+            }
         }
         buf_done(&blob);
     } else {

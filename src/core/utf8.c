@@ -98,7 +98,12 @@ enum {
     CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
 };
 
-#define TABLE16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+/* The byte tables as (char) values: _mm256_setr_epi8 takes char, the flags go up to 0x80 and above. */
+#define C(x)          ((char)(x))
+#define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                       \
+    _mm256_setr_epi8(C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j), C(k), C(l), C(m),   \
+                     C(n), C(o), C(p), C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j),  \
+                     C(k), C(l), C(m), C(n), C(o), C(p))
 
 __attribute__((target("avx2"))) static inline __m256i prev_bytes(__m256i input, __m256i prev_input,
                                                                   int n)
@@ -188,7 +193,9 @@ __attribute__((target("avx2"))) static bool utf8_is_valid_avx2(const uint8_t *p,
     }
     /* The tail, padded with zeros: an unfinished sequence then fails like a truncated one. */
     uint8_t tail[32] = {0};
-    memcpy(tail, p + i, n - i);
+    if (n > i) {
+        memcpy(tail, p + i, n - i);
+    }
     __m256i input = _mm256_loadu_si256((const __m256i *)(const void *)tail);
     error = _mm256_or_si256(error, block_errors(input, prev_input));
     error = _mm256_or_si256(error, block_incomplete(input));
@@ -198,6 +205,9 @@ __attribute__((target("avx2"))) static bool utf8_is_valid_avx2(const uint8_t *p,
 
 bool utf8_is_valid(const char *p, size_t n)
 {
+    if (n == 0) {
+        return true;
+    }
 #ifdef UTF8_HAVE_AVX2_PATH
     if (__builtin_cpu_supports("avx2")) {
         return utf8_is_valid_avx2((const uint8_t *)p, n);

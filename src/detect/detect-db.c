@@ -252,8 +252,12 @@ static void get_dfa(struct reader *rd, struct det_dfa *d, bool *oom)
     d->naccept = get_u32(rd);
     d->nranges = get_u32(rd);
     size_t ntrans = (size_t)d->nstates * d->nclasses;
+    size_t left = (size_t)(rd->end - rd->p);
+    /* Every array must fit in what is left of the input before anything is allocated. */
     if (rd->bad || d->nstates < 2 || d->nclasses == 0 || d->nstates > 65535 ||
-        d->nclasses > 65535 || ntrans > (size_t)(rd->end - rd->p) / 2) {
+        d->nclasses > 65535 || ntrans > left / 2 || d->naccept > left / 2 ||
+        d->nranges > left / 6 || ntrans * 2 + ((size_t)d->nstates + 1) * 4 + (size_t)d->naccept * 2 +
+                                      256 + (size_t)d->nranges * 6 > left) {
         rd->bad = true;
         return;
     }

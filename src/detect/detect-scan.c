@@ -233,11 +233,15 @@ static int scan_window(barra_scanner_t *s, const struct det_window *w, uint64_t 
     return r;
 }
 
+/* The first feed after a finished stream (or a one-shot scan) starts a new stream from scratch. */
 static void begin_stream_if_needed(barra_scanner_t *s)
 {
     if (s->stats_final) {
         memset(&s->stats, 0, sizeof(s->stats));
         s->stats_final = false;
+        s->line_pos = 0;
+        s->line_no = 1;
+        s->line_start = 0;
     }
 }
 
@@ -281,10 +285,10 @@ BARRA_EXPORT int barra_scanner_scan(barra_scanner_t *s, const char *text, size_t
     s->line_pos = 0;
     s->line_no = 1;
     s->line_start = 0;
-    s->lines_text = (const uint8_t *)text;
-    int r = det_find_label_hits(s, label, label ? label_len : 0);
     /* The text is contiguous already: each owned part is scanned in place, with its margins. */
     const uint8_t *b = (const uint8_t *)(text ? text : "");
+    s->lines_text = b;
+    int r = det_find_label_hits(s, label, label ? label_len : 0);
     for (size_t from = 0; r == 0 && (from < len || from == 0);) {
         size_t to = chunk_end(b, len, from);
         size_t lo = from > DET_MARGIN ? from - DET_MARGIN : 0;
@@ -305,7 +309,7 @@ BARRA_EXPORT int barra_scanner_scan(barra_scanner_t *s, const char *text, size_t
 /* Scans the next owned part of the window and drops what no later part needs. */
 static int advance_window(barra_scanner_t *s, bool at_end, barra_finding_fn fn, void *ud)
 {
-    const uint8_t *b = (const uint8_t *)s->win.data;
+    const uint8_t *b = (const uint8_t *)(s->win.data ? s->win.data : "");
     size_t own_to = s->win.len;
     if (!at_end) {
         own_to = s->own_from + DET_CHUNK;

@@ -845,6 +845,9 @@ static int subset_rehash(struct subset *ss)
         return -BARRA_ENOMEM;
     }
     for (uint32_t i = 0; i < ss->nstates; i++) {
+        if (ss->states[i].n == 0) {
+            continue; /* the dead and empty start states are never looked up */
+        }
         uint64_t h = set_hash(ss->pool + ss->states[i].off, ss->states[i].n);
         uint32_t k = (uint32_t)(h & (cap - 1));
         while (t[k]) {

@@ -401,8 +401,8 @@ static int parse_object(struct parser *ps)
             old = path_push_key(ps, ps->p + 1, (size_t)(run - ps->p - 1));
             ps->p = run + 1;
         } else {
-            struct buf key;
-            buf_init(&key, JSONL_MAX_PATH);
+            struct buf key; /* no limit of its own: the record's length bounds it */
+            buf_init(&key, 0);
             r = parse_string(ps, &key);
             if (r < 0) {
                 buf_done(&key);
@@ -555,8 +555,9 @@ BARRA_EXPORT int barra_jsonl_parse(barra_jsonl_t *j, const char *line, size_t le
     }
     for (size_t i = 0; i < j->nslots; i++) {
         const struct field_slot *s = &j->slots[i];
-        j->out[i] = (struct barra_jsonl_field){j->paths.data + s->path_off, s->path_len,
-                                               j->values.data + s->value_off, s->value_len};
+        j->out[i] = (struct barra_jsonl_field){
+            j->paths.data ? j->paths.data + s->path_off : "", s->path_len,
+            j->values.data ? j->values.data + s->value_off : "", s->value_len};
     }
     return 0;
 }
