@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/) from the project's own
+rules and test cases; run from the repository root. The catalogue seed comes from
+`barra-rulec --binary tests/fuzz/rules-min OUT` (pass the binary as the first argument)."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "fuzz", "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(os.path.join(d, name), mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+        f.write(data)
+
+
+def main():
+    types = sorted(glob.glob(os.path.join(ROOT, "rules/entities/types/*.yaml")))
+    patterns = []
+    for path in types:
+        patterns += re.findall(r"regex: '([^']*)'", open(path, encoding="utf-8").read())
+    for i, p in enumerate(patterns[:40]):
+        write("shape", "p%02d" % i, p)
+    write("shape", "multi", "\n".join(patterns[:6]))
+    for path in [os.path.join(ROOT, "rules/entities/catalog.yaml")] + types[:3]:
+        write("yaml", os.path.basename(path), open(path, encoding="utf-8").read())
+    write("yaml", "small.yaml", "a: [1, {b: c}]\n")
+    lines = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/corpus/cases/*.txt"))):
+        for line in open(path, encoding="utf-8"):
+            if line.startswith(("#", "@")) or not line.strip():
+                continue
+            lines.append(re.sub(r"\{\{[^|]*\|([^}]*)\}\}", r"\1", line))
+    for i in range(0, len(lines), 12):
+        write("detect", "c%03d" % (i // 12), "".join(lines[i:i + 12]))
+    records = [
+        '{"id": 1, "text": "身份证 11010519491231002X", "meta": {"id": "x"}}',
+        '{"text": "a\\u00e9\\ud83d\\ude00", "a": {"b": "13812345678"}, "x": ["y", 2, true, null, 1.5e3]}',
+        '{"id": "r", "text": "\\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t"}',
+        "{}",
+        '{"a": [[[[]]]]}',
+    ]
+    for i, r in enumerate(records):
+        write("jsonl", "r%d" % i, r)
+    write("csv", "a", 'name,id\r\n"Chan, T",A123456(3)\r\n"multi\nline","say ""hi"""\nlast,row')
+    write("csv", "b", '\x01a\tb\n1\t2\n"unterminated')
+    if len(sys.argv) > 1:
+        out = os.path.join(OUT, "catalog", "min.bin")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        subprocess.run([sys.argv[1], "--binary", os.path.join(ROOT, "tests/fuzz/rules-min"), out], check=True)
+
+
+if __name__ == "__main__":
+    main()
