@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/sbuf.h"
 #include "cli/scan.h"
 
 #define READ_CHUNK (1u << 20)
@@ -327,6 +328,31 @@ static void csv_error(const struct barra_error *err, void *ud)
     output_error(c->w->out, c->fr, err->line, "%s", err->message);
 }
 
+/* The context of one cell: its column's name, then the other short cells of the row that hold no
+ * digits ("證件類型: 外地僱員身份認別證" tells what the number next to it is). */
+static void cell_label(const struct csv_ctx *c, const struct barra_csv_cell *cells, size_t n,
+                       size_t i, struct sbuf *out)
+{
+    sbuf_clear(out);
+    if (i < c->nheader) {
+        sbuf_puts(out, c->header[i]);
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct barra_csv_cell *o = &cells[k];
+        if (k == i || o->value_len == 0 || o->value_len > 64) {
+            continue;
+        }
+        bool digits = false;
+        for (size_t b = 0; b < o->value_len && !digits; b++) {
+            digits = o->value[b] >= '0' && o->value[b] <= '9';
+        }
+        if (!digits) {
+            sbuf_puts(out, " | ");
+            sbuf_add(out, o->value, o->value_len);
+        }
+    }
+}
+
 static int csv_row(const struct barra_csv_cell *cells, size_t n, uint64_t line, void *ud)
 {
     struct csv_ctx *c = ud;
@@ -342,24 +368,28 @@ static int csv_row(const struct barra_csv_cell *cells, size_t n, uint64_t line, 
     c->row++;
     struct record_ctx ctx = {c->w, c->in, c->fr, {.input = c->in, .line = line, .row = c->row}};
     uint64_t invalid = 0;
+    struct sbuf label = {0};
     for (size_t i = 0; i < n; i++) {
         char index[32];
-        const char *label = i < c->nheader ? c->header[i] : NULL;
-        if (label == NULL) {
+        const char *name = i < c->nheader ? c->header[i] : NULL;
+        if (name == NULL) {
             (void)snprintf(index, sizeof(index), "%zu", i + 1);
         }
-        ctx.where.field = label ? label : index;
+        ctx.where.field = name ? name : index;
         ctx.where.field_len = strlen(ctx.where.field);
-        int r = barra_scanner_scan(c->w->scanner, cells[i].value, cells[i].value_len, label,
-                                   label ? strlen(label) : 0, on_record_finding, &ctx);
+        cell_label(c, cells, n, i, &label);
+        int r = barra_scanner_scan(c->w->scanner, cells[i].value, cells[i].value_len, label.data,
+                                   label.len, on_record_finding, &ctx);
         if (r < 0) {
             output_error(c->w->out, c->fr, line, "scan failed: %s", barra_strerror(r));
+            sbuf_free(&label);
             return 1;
         }
         struct barra_scan_stats st;
         barra_scanner_stats(c->w->scanner, &st);
         invalid += st.invalid_utf8;
     }
+    sbuf_free(&label);
     if (invalid) {
         output_error(c->w->out, c->fr, line, "invalid UTF-8 in this row (%llu bad sequence%s)",
                      (unsigned long long)invalid, invalid == 1 ? "" : "s");

@@ -1001,6 +1001,14 @@ int det_find_candidates(struct barra_scanner *s, const struct det_window *w)
             r = on_trigger_keyword(s, w, h);
         }
     }
+    /* A label that announces a birth date ("出生日期" as a column header) triggers at the start. */
+    for (size_t i = 0; r == 0 && i < s->nlabel && w->at_start; i++) {
+        if (keyword_triggers(c, s->label_hits[i].kw)) {
+            struct det_hit at_start = {0, 0, s->label_hits[i].kw, true, false};
+            r = on_trigger_keyword(s, w, &at_start);
+            break;
+        }
+    }
     r = r ? r : find_local_hits(s, w);
     if (r == 0) {
         drop_uncontexted(s);
