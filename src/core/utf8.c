@@ -203,6 +203,38 @@ __attribute__((target("avx2"))) static bool utf8_is_valid_avx2(const uint8_t *p,
 }
 #endif
 
+#ifdef UTF8_HAVE_AVX2_PATH
+__attribute__((target("avx2,popcnt"))) static size_t count_byte_avx2(const uint8_t *p, size_t n,
+                                                                     uint8_t c)
+{
+    const __m256i needle = _mm256_set1_epi8((char)c);
+    size_t count = 0, i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        count += (size_t)__builtin_popcount(
+            (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, needle)));
+    }
+    for (; i < n; i++) {
+        count += p[i] == c;
+    }
+    return count;
+}
+#endif
+
+size_t utf8_count_byte(const uint8_t *p, size_t n, uint8_t c)
+{
+#ifdef UTF8_HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) {
+        return count_byte_avx2(p, n, c);
+    }
+#endif
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        count += p[i] == c;
+    }
+    return count;
+}
+
 bool utf8_is_valid(const char *p, size_t n)
 {
     if (n == 0) {

@@ -68,6 +68,9 @@ static inline const uint8_t *utf8_prev(const uint8_t *start, const uint8_t *p)
     return q;
 }
 
+/* How many bytes of p[0..n) equal c (vectorised: line counting runs over every byte). */
+size_t utf8_count_byte(const uint8_t *p, size_t n, uint8_t c);
+
 /* Writes the UTF-8 form of cp (<= U+10FFFF, not a surrogate) to out; returns its length. */
 size_t utf8_encode(uint32_t cp, char out[4]);
 

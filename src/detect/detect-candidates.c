@@ -219,8 +219,9 @@ static bool is_trigger(const uint8_t *p, const uint8_t *end)
 }
 
 #ifdef DET_HAVE_AVX2_PATH
-/* Bit i set where p[i] is an ASCII digit, '@', or starts a full-width digit or '@'. Reads p[0..34). */
-__attribute__((target("avx2"))) static uint32_t trigger_mask_avx2(const uint8_t *p)
+/* Bit i set where p[i] starts a run of ASCII digits (`prev_digit`: p[-1] is a digit), is '@', or
+ * starts a full-width digit or '@'. Reads p[0..34). */
+__attribute__((target("avx2"))) static uint32_t trigger_mask_avx2(const uint8_t *p, bool prev_digit)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
@@ -233,8 +234,10 @@ __attribute__((target("avx2"))) static uint32_t trigger_mask_avx2(const uint8_t 
     __m256i d2 = _mm256_sub_epi8(v2, _mm256_set1_epi8((char)0x90));
     __m256i fw_tail = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(d2, _mm256_set1_epi8(9)), d2),
                                       _mm256_cmpeq_epi8(v2, _mm256_set1_epi8((char)0xA0)));
-    __m256i any = _mm256_or_si256(_mm256_or_si256(digit, at), _mm256_and_si256(fw, fw_tail));
-    return (uint32_t)_mm256_movemask_epi8(any);
+    uint32_t dm = (uint32_t)_mm256_movemask_epi8(digit);
+    uint32_t starts = dm & ~((dm << 1) | (prev_digit ? 1u : 0u));
+    __m256i other = _mm256_or_si256(at, _mm256_and_si256(fw, fw_tail));
+    return starts | (uint32_t)_mm256_movemask_epi8(other);
 }
 #endif
 
@@ -548,9 +551,11 @@ static int run_dfa(struct barra_scanner *s, const struct det_window *w, const st
 
 /* ---- digit triggers ---- */
 
-/* Whether a short digit run may belong to something longer: a letter, '+', '(' or mask right before
- * it, or a separator joining it to more digits on either side. Short runs without that ("3点", "500元",
- * "10:30") are most of the digits in chat and are dismissed here. */
+/* Whether a short digit run may belong to something longer: a mask or bracket next to it, two
+ * letters or a letter after a non-ASCII character right before it ("AB1234", "粤B12345"), a '+' or
+ * '(' before it, or a separator joining it to more digits ("9123 4567", "+853 6612") or to letters
+ * by a dash ("MA-12-34"). Short runs without that ("3点", "500元", "10:30", "room 12", "Q3") are most
+ * of the digits in chat and are dismissed here. */
 static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
 {
     size_t n;
@@ -566,20 +571,26 @@ static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
             }
         }
     }
-    uint32_t prev;
-    size_t at;
-    if (char_before(w, t, &prev, &at)) {
-        if (det_is_alpha(prev) || prev == '+' || prev == '(' || prev == '*') {
-            return true;
-        }
-        uint32_t prev2;
-        size_t at2;
-        if (sep_bit(prev) && char_before(w, at, &prev2, &at2) &&
-            (det_is_alnum(prev2) || prev2 == '*' || prev2 == ')')) {
-            return true;
-        }
+    uint32_t prev, prev2;
+    size_t at, at2;
+    if (!char_before(w, t, &prev, &at)) {
+        return false;
     }
-    return false;
+    if (prev == '+' || prev == '(' || prev == '*') {
+        return true;
+    }
+    if (!char_before(w, at, &prev2, &at2)) {
+        return false;
+    }
+    if (det_is_alpha(prev)) {
+        return det_is_alpha(prev2) || prev2 >= 0x80;
+    }
+    /* Joined to digits, or to letters by a dash or dot ("MA-12", "京A·12345"), or after a space to
+     * capitals ("AB 1234"; "room 12" is no plate). */
+    return sep_bit(prev) &&
+           (det_is_digit(prev2) || prev2 == '*' || prev2 == ')' ||
+            ((prev == '-' || prev == '.') && det_is_alpha(prev2)) ||
+            (prev == ' ' && prev2 >= 'A' && prev2 <= 'Z'));
 }
 
 /* Whether the digit run at t (ending at *ret_end) may start or belong to a candidate. Most runs in
@@ -604,15 +615,9 @@ static bool digit_run_wanted(const struct det_window *w, size_t t, size_t *ret_e
     }
     *ret_end = r;
     uint8_t before = t ? b[t - 1] : 0;
-    if ((uint8_t)(before - '0') < 10) {
-        return false; /* the middle of a run handled before */
-    }
-    if (before >= 0x80) {
-        uint32_t prev;
-        size_t at;
-        if (char_before(w, t, &prev, &at) && det_is_digit(prev)) {
-            return false;
-        }
+    if ((uint8_t)(before - '0') < 10 ||
+        (t >= 3 && b[t - 3] == 0xEF && b[t - 2] == 0xBC && (uint8_t)(before - 0x90) < 10)) {
+        return false; /* the middle of a run (ASCII or full-width) handled before */
     }
     if (nd > 20) {
         return false;
@@ -874,7 +879,7 @@ static int collect_triggers(struct barra_scanner *s, const struct det_window *w,
         size_t block;
 #ifdef DET_HAVE_AVX2_PATH
         if (avx2 && pos + 34 <= w->len) {
-            mask = trigger_mask_avx2(w->buf + pos);
+            mask = trigger_mask_avx2(w->buf + pos, pos > 0 && (uint8_t)(w->buf[pos - 1] - '0') < 10);
             block = 32;
         } else
 #endif
@@ -902,9 +907,33 @@ static int collect_triggers(struct barra_scanner *s, const struct det_window *w,
                 }
             }
             skip = next;
+            if (skip > pos) {
+                mask = skip - pos >= 32 ? 0 : mask & ~((1u << (skip - pos)) - 1u);
+            }
         }
         pos += block;
     }
+    return 0;
+}
+
+/* The global hits (hits[0..nglobal)) and the local ones after them are each in order of their end
+ * (regions are scanned in order and do not overlap): merge the two runs into one. */
+static int merge_hits(struct barra_scanner *s, size_t nglobal)
+{
+    size_t n = s->nhits, nlocal = n - nglobal;
+    struct det_hit *local = barra_memdup(s->hits + nglobal, nlocal * sizeof(*s->hits));
+    if (local == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    size_t i = nglobal, j = nlocal, k = n;
+    while (j > 0) {
+        if (i > 0 && cmp_hit_end(&s->hits[i - 1], &local[j - 1]) > 0) {
+            s->hits[--k] = s->hits[--i];
+        } else {
+            s->hits[--k] = local[--j];
+        }
+    }
+    barra_free(local);
     return 0;
 }
 
@@ -952,7 +981,7 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
         }
     }
     if (r == 0 && s->nhits > nglobal) {
-        qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit_end);
+        r = merge_hits(s, nglobal);
     }
     if (r == 0) {
         mark_shadowed(s->hits, s->nhits);

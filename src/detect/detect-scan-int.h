@@ -17,7 +17,7 @@
 /* Longest candidate, in bytes; no identifier is longer (the longest shapes are ~25 characters). */
 #define DET_MAX_CANDIDATE 160
 /* Characters looked at before a trigger for a candidate's start (letters, '+', a province). */
-#define DET_MAX_LEAD 10
+#define DET_MAX_LEAD 4
 
 struct barra_detector {
     _Atomic uint32_t refs;

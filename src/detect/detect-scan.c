@@ -93,15 +93,12 @@ static void lines_advance(barra_scanner_t *s, const uint8_t *buf, uint64_t base,
         base = 0;
     }
     const uint8_t *p = buf + (s->line_pos - base);
-    const uint8_t *end = buf + (to - base);
-    while (p < end) {
-        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL) {
-            break;
-        }
-        s->line_no++;
-        s->line_start = base + (uint64_t)(nl - buf) + 1;
-        p = nl + 1;
+    size_t n = (size_t)(to - s->line_pos);
+    size_t lines = utf8_count_byte(p, n, '\n');
+    if (lines) {
+        const uint8_t *last = memrchr(p, '\n', n);
+        s->line_no += lines;
+        s->line_start = base + (uint64_t)(last - buf) + 1;
     }
     s->line_pos = to;
 }

@@ -83,15 +83,16 @@ static int clause_mark_ending_at(const uint8_t *buf, size_t i, size_t lo, size_t
     return 0;
 }
 
-static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c,
-                       const struct det_scoring *sc, struct around *a)
+/* Finds the line and clause marks around c, looking back only as far as `lo` (the earliest keyword
+ * that could count) and forward only to `hi`. */
+static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c, uint32_t lo,
+                       uint32_t hi_limit, struct around *a)
 {
-    uint32_t lo = c->start > sc->before ? c->start - sc->before : 0;
     const uint8_t *p = memrchr(buf + lo, '\n', c->start - lo);
     a->nl1 = p ? (uint32_t)(p - buf) + 1 : 0;
     p = p && p > buf + lo ? memrchr(buf + lo, '\n', (size_t)(p - (buf + lo))) : NULL;
     a->nl2 = p ? (uint32_t)(p - buf) + 1 : 0;
-    size_t hi = (size_t)c->end + sc->after < len ? (size_t)c->end + sc->after : len;
+    size_t hi = hi_limit < len ? hi_limit : len;
     p = memchr(buf + c->end, '\n', hi - c->end);
     a->nl_after = p ? (uint32_t)(p - buf) : UINT32_MAX;
     a->has_comma_before = a->has_sentence_before = false;
@@ -300,17 +301,32 @@ static void apply_hit(const struct barra_scanner *s, const uint8_t *buf, size_t 
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 {
     const struct det_scoring *sc = &s->cat->scoring;
-    if (s->ncands > 1) {
+    bool sorted = true;
+    for (size_t i = 1; i < s->ncands && sorted; i++) {
+        sorted = cmp_cand_start(&s->cands[i - 1], &s->cands[i]) <= 0;
+    }
+    if (!sorted) {
         qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
     }
     for (size_t i = 0; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
+        size_t from = c->start > sc->before ? c->start - sc->before : 0;
+        size_t first = first_hit_ending_at_or_after(s, from);
+        /* The marks matter only between the candidate and its keywords: look no farther. */
+        uint32_t lo = c->start, hi = c->end;
+        for (size_t h = first; h < s->nhits && s->hits[h].start <= c->end + sc->after; h++) {
+            if (s->hits[h].end <= c->start && s->hits[h].end < lo) {
+                lo = s->hits[h].end;
+            }
+            if (s->hits[h].start >= c->end && s->hits[h].start + 1 > hi) {
+                hi = s->hits[h].start + 1;
+            }
+        }
         struct around a;
-        find_marks(w->buf, w->len, c, sc, &a);
+        find_marks(w->buf, w->len, c, lo, hi, &a);
         find_neighbours(s, i, &a);
         struct context ctx = {1.0f, 0, UINT32_MAX, UINT32_MAX};
-        size_t from = c->start > sc->before ? c->start - sc->before : 0;
-        for (size_t h = first_hit_ending_at_or_after(s, from); h < s->nhits; h++) {
+        for (size_t h = first; h < s->nhits; h++) {
             const struct det_hit *hit = &s->hits[h];
             if (hit->start > c->end + sc->after) {
                 if (hit->end > c->end + sc->after + DET_MAX_CANDIDATE) {
