@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <hs/hs.h>
+#include <immintrin.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,17 +100,33 @@ static double run_baseline(const char *buf, size_t len)
     return t;
 }
 
+/* The memory-bound floor: one vectorised pass counting runs of ASCII digits (a run starts where a
+ * digit follows a non-digit), as fast as the bytes can be read. */
+__attribute__((target("avx2,popcnt"))) static unsigned long long count_runs_avx2(const char *buf,
+                                                                               size_t len)
+{
+    unsigned long long runs = 0;
+    uint32_t carry = 0;
+    size_t i = 0;
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    for (; i + 32 <= len; i += 32) {
+        __m256i v = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(buf + i)), zero);
+        uint32_t d = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, nine), v));
+        runs += (unsigned)__builtin_popcount(d & ~((d << 1) | carry));
+        carry = d >> 31;
+    }
+    for (; i < len; i++) {
+        uint32_t d = (unsigned char)(buf[i] - '0') < 10;
+        runs += d & !carry;
+        carry = d;
+    }
+    return runs;
+}
+
 static double run_digit_runs(const char *buf, size_t len, unsigned long long *ret_runs)
 {
     double t0 = now();
-    unsigned long long runs = 0;
-    int prev = 0;
-    for (size_t i = 0; i < len; i++) {
-        int d = (unsigned char)(buf[i] - '0') < 10;
-        runs += d & !prev;
-        prev = d;
-    }
-    *ret_runs = runs;
+    *ret_runs = count_runs_avx2(buf, len);
     return now() - t0;
 }
 
@@ -218,7 +235,7 @@ int main(int argc, char **argv)
     printf("%-58s %9s %9s\n", "", "MB/s", "vs (a)");
     printf("%-58s %9.0f %8.2fx\n", "(a) baseline: 20 plain regexes in one Vectorscan database",
            mb / tb, 1.0);
-    printf("%-58s %9.0f %8.2fx\n", "(b) floor: one pass counting digit runs", mb / td, tb / td);
+    printf("%-58s %9.0f %8.2fx\n", "(b) floor: one vectorised pass counting digit runs", mb / td, tb / td);
     printf("%-58s %9.0f %8.2fx\n", "(c) barra classifier, library, 1 thread, in memory", mb / tl,
            tb / tl);
     printf("%-58s %9.0f %8.2fx\n", "(d) barra scan -j1 FILE, whole process incl. start-up", mb / tp,

@@ -221,7 +221,8 @@ static bool is_trigger(const uint8_t *p, const uint8_t *end)
 #ifdef DET_HAVE_AVX2_PATH
 /* Bit i set where p[i] starts a run of ASCII digits (`prev_digit`: p[-1] is a digit), is '@', or
  * starts a full-width digit or '@'. Reads p[0..34). */
-__attribute__((target("avx2"))) static uint32_t trigger_mask_avx2(const uint8_t *p, bool prev_digit)
+__attribute__((target("avx2"))) static inline uint32_t trigger_mask_avx2(const uint8_t *p,
+                                                                          bool prev_digit)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
@@ -865,53 +866,84 @@ static int push_trigger(struct barra_scanner *s, size_t pos, size_t end, bool at
     return r;
 }
 
+/* Visits the trigger bits of one 32-byte block at pos; `skip` is where the last digit run ended. */
+static inline int visit_block(struct barra_scanner *s, const struct det_window *w, size_t pos,
+                              uint32_t mask, size_t to, size_t *skip)
+{
+    const uint8_t *end = w->buf + w->len;
+    if (*skip > pos) {
+        /* Drop the bits of a run already handled (all of them if it covers the block). */
+        mask = *skip - pos >= 32 ? 0 : mask & ~((1u << (*skip - pos)) - 1u);
+    }
+    while (mask) {
+        size_t t = pos + (size_t)__builtin_ctz(mask);
+        mask &= mask - 1;
+        if (t >= to) {
+            break;
+        }
+        size_t next = t + 1;
+        bool at = w->buf[t] == '@' || is_fullwidth_at(w->buf + t, end);
+        if (at || digit_run_wanted(w, t, &next)) {
+            int r = push_trigger(s, t, next, at);
+            if (r < 0) {
+                return r;
+            }
+        }
+        *skip = next;
+        if (next > pos) {
+            mask = next - pos >= 32 ? 0 : mask & ~((1u << (next - pos)) - 1u);
+        }
+    }
+    return 0;
+}
+
+#ifdef DET_HAVE_AVX2_PATH
+/* The block loop compiled for AVX2, so that the mask is computed inline. Returns where it stopped
+ * (the tail is left to the portable loop). */
+__attribute__((target("avx2"))) static int collect_avx2(struct barra_scanner *s,
+                                                        const struct det_window *w, size_t from,
+                                                        size_t to, size_t *skip, size_t *ret_pos)
+{
+    size_t pos = from;
+    for (; pos < to && pos + 34 <= w->len; pos += 32) {
+        uint32_t mask = trigger_mask_avx2(w->buf + pos,
+                                          pos > 0 && (uint8_t)(w->buf[pos - 1] - '0') < 10);
+        if (mask) {
+            int r = visit_block(s, w, pos, mask, to, skip);
+            if (r < 0) {
+                return r;
+            }
+        }
+    }
+    *ret_pos = pos;
+    return 0;
+}
+#endif
+
 /* Phase A: the triggers worth a closer look, in order. The trigger bytes of each 32-byte block are
- * found at once and visited bit by bit. */
+ * found at once (one bit per digit run) and visited bit by bit. */
 static int collect_triggers(struct barra_scanner *s, const struct det_window *w, size_t from,
                             size_t to)
 {
     const uint8_t *end = w->buf + w->len;
-    bool avx2 = have_avx2();
     s->ntrigs = 0;
-    size_t skip = from; /* triggers before this are inside a run already handled */
-    for (size_t pos = from; pos < to;) {
-        uint32_t mask;
-        size_t block;
+    size_t skip = from, pos = from;
 #ifdef DET_HAVE_AVX2_PATH
-        if (avx2 && pos + 34 <= w->len) {
-            mask = trigger_mask_avx2(w->buf + pos, pos > 0 && (uint8_t)(w->buf[pos - 1] - '0') < 10);
-            block = 32;
-        } else
+    if (have_avx2()) {
+        int r = collect_avx2(s, w, from, to, &skip, &pos);
+        if (r < 0) {
+            return r;
+        }
+    }
 #endif
-        {
-            (void)avx2;
-            mask = is_trigger(w->buf + pos, end) ? 1 : 0;
-            block = 1;
-        }
-        if (skip > pos) {
-            /* Drop the bits of a run already handled (all of them if it covers the block). */
-            mask = skip - pos >= 32 ? 0 : mask & ~((1u << (skip - pos)) - 1u);
-        }
-        while (mask) {
-            size_t t = pos + (size_t)__builtin_ctz(mask);
-            mask &= mask - 1;
-            if (t < skip || t >= to) {
-                continue;
-            }
-            size_t next = t + 1;
-            bool at = w->buf[t] == '@' || is_fullwidth_at(w->buf + t, end);
-            if (at || digit_run_wanted(w, t, &next)) {
-                int r = push_trigger(s, t, next, at);
-                if (r < 0) {
-                    return r;
-                }
-            }
-            skip = next;
-            if (skip > pos) {
-                mask = skip - pos >= 32 ? 0 : mask & ~((1u << (skip - pos)) - 1u);
+    for (; pos < to; pos++) {
+        if (pos >= skip && is_trigger(w->buf + pos, end) &&
+            (pos == 0 || (uint8_t)(w->buf[pos - 1] - '0') >= 10 || w->buf[pos] == '@')) {
+            int r = visit_block(s, w, pos, 1, to, &skip);
+            if (r < 0) {
+                return r;
             }
         }
-        pos += block;
     }
     return 0;
 }
