@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* barra-rulec: compiles an entity rules directory into the binary catalogue and writes it as a C
- * source file (the built-in catalogue of libbarra), with a Make-style depfile listing every file read.
+ * source file (the built-in catalogue of libbarra), with a Make-style depfile listing every file
+ * read.
  *
  *   barra-rulec RULES_DIR OUT.c [DEPFILE]
  *   barra-rulec --check RULES_DIR        only compile and report errors
@@ -13,6 +14,7 @@
 
 #include "core/buf.h"
 #include "detect/detect-rules.h"
+
 #include "core/banned.h"
 
 static int write_c(const char *path, const struct buf *blob, const char *version)
@@ -123,9 +125,10 @@ int main(int argc, char **argv)
         }
         buf_done(&blob);
     } else {
-        printf("%s: %u types, %u patterns, %u keywords, automata of %u, %u and %u states; version %s\n",
-               dir, cat->ntypes, cat->npatterns, cat->nkeywords, cat->digit_dfa.nstates,
-               cat->keyword_dfa.nstates, cat->verify_dfa.nstates, cat->version);
+        printf(
+            "%s: %u types, %u patterns, %u keywords, automata of %u, %u and %u states; version %s\n",
+            dir, cat->ntypes, cat->npatterns, cat->nkeywords, cat->digit_dfa.nstates,
+            cat->keyword_dfa.nstates, cat->verify_dfa.nstates, cat->version);
     }
     det_catalog_free(cat);
     return rc;

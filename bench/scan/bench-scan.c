@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* bench-scan: classifier throughput on one text file, side by side with two baselines measured in
  * the same run over the same bytes:
- *   (a) the obvious design: one Vectorscan database with a straightforward regex per identifier type,
- *       no validation, no context;
- *   (b) a plain pass over the bytes counting digit runs (the memory-bound floor);
- *   (c) the full classifier through the library (one thread, text already in memory);
- *   (d) the whole `barra scan -j1` process, start-up included, reading the file itself.
- * Each figure is the best of --repeat runs. Usage: bench-scan [--repeat N] BARRA_BINARY FILE */
+ *   (a) the obvious design: one Vectorscan database with a straightforward regex per identifier
+ * type, no validation, no context; (b) a plain pass over the bytes counting digit runs (the
+ * memory-bound floor); (c) the full classifier through the library (one thread, text already in
+ * memory); (d) the whole `barra scan -j1` process, start-up included, reading the file itself. Each
+ * figure is the best of --repeat runs. Usage: bench-scan [--repeat N] BARRA_BINARY FILE */
 #include "config.h"
 
 #include <fcntl.h>
@@ -34,26 +33,26 @@ static double now(void)
 
 /* The straightforward regex per type that a first design would write. */
 static const char *const baseline_patterns[] = {
-    "\\d{17}[\\dXx]",                   /* cn_resident_id */
-    "[A-Z]{1,2}\\d{6}\\(?[\\dA]\\)?",   /* hk_id_card */
-    "[157]\\d{6}\\(\\d\\)",             /* mo_id_card */
-    "[A-Z][12]\\d{8}",                  /* tw_id_card */
-    "[HM]\\d{8}(\\d{2})?",              /* hkmo_home_return_permit */
-    "C[A-Z0-9]\\d{7}",                  /* cn_exit_entry_permit */
-    "\\d{8}",                           /* tw_compatriot_permit */
-    "E[A-Z0-9]\\d{7}",                  /* cn_passport */
-    "K\\d{8}",                          /* hk_passport */
-    "MA\\d{7}",                         /* mo_passport */
-    "\\d{8}",                           /* mo_worker_card */
-    "[0-9A-HJ-NPQRTUWXY]{18}",          /* cn_uscc */
-    "\\d{13,19}",                       /* bank_card */
-    "\\d{3}-\\d{6}-\\d{3}",             /* bank_account */
-    "1[3-9]\\d{9}",                     /* phone_cn */
-    "[2-9]\\d{7}",                      /* phone_hk */
-    "[26]\\d{7}",                       /* phone_mo */
-    "[\\w.+-]+@[\\w-]+\\.[\\w.-]+",     /* email */
-    "M[A-Z]-\\d{2}-\\d{2}",             /* vehicle_plate */
-    "(19|20)\\d{2}-\\d{2}-\\d{2}",      /* date_of_birth */
+    "\\d{17}[\\dXx]",                 /* cn_resident_id */
+    "[A-Z]{1,2}\\d{6}\\(?[\\dA]\\)?", /* hk_id_card */
+    "[157]\\d{6}\\(\\d\\)",           /* mo_id_card */
+    "[A-Z][12]\\d{8}",                /* tw_id_card */
+    "[HM]\\d{8}(\\d{2})?",            /* hkmo_home_return_permit */
+    "C[A-Z0-9]\\d{7}",                /* cn_exit_entry_permit */
+    "\\d{8}",                         /* tw_compatriot_permit */
+    "E[A-Z0-9]\\d{7}",                /* cn_passport */
+    "K\\d{8}",                        /* hk_passport */
+    "MA\\d{7}",                       /* mo_passport */
+    "\\d{8}",                         /* mo_worker_card */
+    "[0-9A-HJ-NPQRTUWXY]{18}",        /* cn_uscc */
+    "\\d{13,19}",                     /* bank_card */
+    "\\d{3}-\\d{6}-\\d{3}",           /* bank_account */
+    "1[3-9]\\d{9}",                   /* phone_cn */
+    "[2-9]\\d{7}",                    /* phone_hk */
+    "[26]\\d{7}",                     /* phone_mo */
+    "[\\w.+-]+@[\\w-]+\\.[\\w.-]+",   /* email */
+    "M[A-Z]-\\d{2}-\\d{2}",           /* vehicle_plate */
+    "(19|20)\\d{2}-\\d{2}-\\d{2}",    /* date_of_birth */
 };
 #define NBASE (sizeof(baseline_patterns) / sizeof(baseline_patterns[0]))
 
@@ -103,14 +102,15 @@ static double run_baseline(const char *buf, size_t len)
 /* The memory-bound floor: one vectorised pass counting runs of ASCII digits (a run starts where a
  * digit follows a non-digit), as fast as the bytes can be read. */
 __attribute__((target("avx2,popcnt"))) static unsigned long long count_runs_avx2(const char *buf,
-                                                                               size_t len)
+                                                                                 size_t len)
 {
     unsigned long long runs = 0;
     uint32_t carry = 0;
     size_t i = 0;
     const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
     for (; i + 32 <= len; i += 32) {
-        __m256i v = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(buf + i)), zero);
+        __m256i v =
+            _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(buf + i)), zero);
         uint32_t d = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, nine), v));
         runs += (unsigned)__builtin_popcount(d & ~((d << 1) | carry));
         carry = d >> 31;
@@ -164,8 +164,8 @@ static double run_library(const char *buf, size_t len, unsigned long long *ret_f
 
 static double run_process(const char *barra, const char *file)
 {
-    char *argv[] = {(char *)barra, "scan", "-j1", "-f", "json", "--progress", "never",
-                    (char *)file, NULL};
+    char *argv[] = {(char *)barra, "scan",  "-j1",        "-f", "json",
+                    "--progress",  "never", (char *)file, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -235,7 +235,8 @@ int main(int argc, char **argv)
     printf("%-58s %9s %9s\n", "", "MB/s", "vs (a)");
     printf("%-58s %9.0f %8.2fx\n", "(a) baseline: 20 plain regexes in one Vectorscan database",
            mb / tb, 1.0);
-    printf("%-58s %9.0f %8.2fx\n", "(b) floor: one vectorised pass counting digit runs", mb / td, tb / td);
+    printf("%-58s %9.0f %8.2fx\n", "(b) floor: one vectorised pass counting digit runs", mb / td,
+           tb / td);
     printf("%-58s %9.0f %8.2fx\n", "(c) barra classifier, library, 1 thread, in memory", mb / tl,
            tb / tl);
     printf("%-58s %9.0f %8.2fx\n", "(d) barra scan -j1 FILE, whole process incl. start-up", mb / tp,

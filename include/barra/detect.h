@@ -2,9 +2,10 @@
 /* The classifier: finds personal data (identity documents, phones, cards, e-mail, plates, dates of
  * birth, PIPL Art. 28 sensitive terms) in UTF-8 text.
  *
- * A detector is the compiled, immutable entity catalogue; share one between threads. A scanner is the
- * per-thread scratch that scans with it. Text can be scanned in one call or streamed in pieces of any
- * size, in constant memory; findings come back through a callback in order of their start offset. */
+ * A detector is the compiled, immutable entity catalogue; share one between threads. A scanner is
+ * the per-thread scratch that scans with it. Text can be scanned in one call or streamed in pieces
+ * of any size, in constant memory; findings come back through a callback in order of their start
+ * offset. */
 #ifndef BARRA_DETECT_H
 #define BARRA_DETECT_H
 
@@ -35,13 +36,13 @@ struct barra_finding {
     const char *jurisdiction; /* of the data subject: "cn", "hk", "mo", "tw" or "unknown" */
     uint64_t start;           /* byte offsets into the scanned text (the whole stream) */
     uint64_t end;
-    uint64_t line;   /* 1-based line of `start`, when BARRA_SCAN_LINES is set; else 0 */
-    uint64_t column; /* 1-based byte column of `start` in that line, likewise */
-    double score;    /* confidence in [0, 1] */
-    uint32_t flags;  /* enum barra_finding_flags */
+    uint64_t line;      /* 1-based line of `start`, when BARRA_SCAN_LINES is set; else 0 */
+    uint64_t column;    /* 1-based byte column of `start` in that line, likewise */
+    double score;       /* confidence in [0, 1] */
+    uint32_t flags;     /* enum barra_finding_flags */
     int32_t birth_date; /* YYYYMMDD when the value encodes a birth date, else 0 */
-    /* The matched bytes and a canonical form (full-width folded, separators removed). Both point into
-     * memory that is valid only during the callback. Personal data: never log them. */
+    /* The matched bytes and a canonical form (full-width folded, separators removed). Both point
+     * into memory that is valid only during the callback. Personal data: never log them. */
     const char *value;
     size_t value_len;
     const char *normalized;
@@ -55,7 +56,8 @@ typedef int (*barra_finding_fn)(const struct barra_finding *finding, void *userd
 struct barra_detector_options {
     /* Directory of entity rules to compile instead of the built-in catalogue; NULL for built-in. */
     const char *rules_dir;
-    /* Findings scoring below this are not reported; a negative value means the catalogue's default. */
+    /* Findings scoring below this are not reported; a negative value means the catalogue's default.
+     */
     double min_score;
     /* Reference date YYYYMMDD for "birth date not in the future" and "under 14"; 0 means today. */
     int32_t reference_date;
@@ -64,17 +66,20 @@ struct barra_detector_options {
 /* Sets options to their defaults. */
 BARRA_EXPORT void barra_detector_options_init(struct barra_detector_options *opts);
 
-/* Builds a detector. opts may be NULL (defaults). Returns owned; release with barra_detector_unref(). */
+/* Builds a detector. opts may be NULL (defaults). Returns owned; release with
+ * barra_detector_unref(). */
 BARRA_EXPORT int barra_detector_new(const struct barra_detector_options *opts,
                                     barra_detector_t **ret, struct barra_error *reterr);
 BARRA_EXPORT barra_detector_t *barra_detector_ref(barra_detector_t *d);
 /* Drops a reference; frees on the last one. Returns NULL. */
 BARRA_EXPORT barra_detector_t *barra_detector_unref(barra_detector_t *d);
-/* Content hash (hex SHA-256) of the compiled entity catalogue: names the rules a finding came from. */
+/* Content hash (hex SHA-256) of the compiled entity catalogue: names the rules a finding came from.
+ */
 BARRA_EXPORT const char *barra_detector_rules_version(const barra_detector_t *d);
 /* The classifier's own version (the library version). */
 BARRA_EXPORT const char *barra_detector_engine_version(const barra_detector_t *d);
-/* Number of finding types and the name of type i (0 <= i < count); static for the detector's life. */
+/* Number of finding types and the name of type i (0 <= i < count); static for the detector's life.
+ */
 BARRA_EXPORT size_t barra_detector_type_count(const barra_detector_t *d);
 BARRA_EXPORT const char *barra_detector_type_name(const barra_detector_t *d, size_t i);
 
@@ -107,9 +112,9 @@ BARRA_EXPORT void barra_scanner_set_progress(barra_scanner_t *s, barra_progress_
                                              void *userdata);
 
 struct barra_scan_stats {
-    uint64_t bytes;          /* bytes scanned since the last finish */
-    uint64_t invalid_utf8;   /* number of invalid UTF-8 sequences (with BARRA_SCAN_CHECK_UTF8) */
-    uint64_t first_invalid;  /* offset of the first one */
+    uint64_t bytes;         /* bytes scanned since the last finish */
+    uint64_t invalid_utf8;  /* number of invalid UTF-8 sequences (with BARRA_SCAN_CHECK_UTF8) */
+    uint64_t first_invalid; /* offset of the first one */
     uint64_t first_invalid_line; /* its line (with BARRA_SCAN_LINES), else 0 */
 };
 

@@ -11,8 +11,8 @@
 extern "C" {
 #endif
 
-/* Functions return 0 or a positive count on success and a negative code on failure. Codes below 1000
- * equal the Linux errno value of the same name. */
+/* Functions return 0 or a positive count on success and a negative code on failure. Codes below
+ * 1000 equal the Linux errno value of the same name. */
 enum barra_errno {
     BARRA_ENOENT = 2,
     BARRA_EIO = 5,
@@ -35,9 +35,9 @@ enum barra_errno {
     BARRA_ELIMIT = 1004,  /* an input exceeded a configured limit */
 };
 
-/* Details of a failure. Every function that takes `struct barra_error *reterr` fills it on failure when
- * reterr is not NULL; `file`, `line` and `column` are set for parse errors (line and column count from 1,
- * 0 means unknown). */
+/* Details of a failure. Every function that takes `struct barra_error *reterr` fills it on failure
+ * when reterr is not NULL; `file`, `line` and `column` are set for parse errors (line and column
+ * count from 1, 0 means unknown). */
 struct barra_error {
     int code;
     char message[512];

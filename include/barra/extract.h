@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Turning records into text to classify: JSON Lines records and CSV/TSV rows. Both readers are single
- * pass and validate what they read; a malformed record is an error naming what is wrong, and the
- * caller goes on with the next one. */
+/* Turning records into text to classify: JSON Lines records and CSV/TSV rows. Both readers are
+ * single pass and validate what they read; a malformed record is an error naming what is wrong, and
+ * the caller goes on with the next one. */
 #ifndef BARRA_EXTRACT_H
 #define BARRA_EXTRACT_H
 
@@ -28,9 +28,9 @@ struct barra_jsonl_field {
     size_t value_len;
 };
 
-/* `fields`: dotted paths of the string fields to return (NULL or 0 fields: every string value in the
- * record, at any depth). `id_field`: dotted path of the record's id (string or number), or NULL. The
- * arrays are copied. Returns owned; free with barra_jsonl_free(). */
+/* `fields`: dotted paths of the string fields to return (NULL or 0 fields: every string value in
+ * the record, at any depth). `id_field`: dotted path of the record's id (string or number), or
+ * NULL. The arrays are copied. Returns owned; free with barra_jsonl_free(). */
 BARRA_EXPORT int barra_jsonl_new(const char *const *fields, size_t nfields, const char *id_field,
                                  barra_jsonl_t **ret, struct barra_error *reterr);
 BARRA_EXPORT barra_jsonl_t *barra_jsonl_free(barra_jsonl_t *j);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Exclude patterns with .gitignore semantics: `*`, `?`, `[...]`, `**`, a leading `/` or an inner `/`
- * anchors to the scanned folder, a trailing `/` matches folders only, `!` re-includes, the last
+/* Exclude patterns with .gitignore semantics: `*`, `?`, `[...]`, `**`, a leading `/` or an inner
+ * `/` anchors to the scanned folder, a trailing `/` matches folders only, `!` re-includes, the last
  * matching pattern wins. */
 #ifndef BARRA_CLI_GLOB_H
 #define BARRA_CLI_GLOB_H

@@ -54,7 +54,7 @@ static inline void sbuf_putc(struct sbuf *b, char c)
 }
 
 __attribute__((format(printf, 2, 3))) static inline void sbuf_printf(struct sbuf *b,
-                                                                      const char *fmt, ...)
+                                                                     const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

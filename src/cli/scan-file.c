@@ -176,8 +176,8 @@ static void for_each_line(struct scan_worker *w, int fd, const struct scan_input
             const char *stop = nl ? nl : end;
             size_t take = (size_t)(stop - p);
             if (!skipping && rec_len + take > max) {
-                output_error(w->out, fr, line, "record longer than %zu bytes (--max-record), skipped",
-                             max);
+                output_error(w->out, fr, line,
+                             "record longer than %zu bytes (--max-record), skipped", max);
                 skipping = true;
                 rec_len = 0;
             }

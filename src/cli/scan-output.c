@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What `barra scan` prints: a report for people (values masked, grouped by file and type, colour on a
- * terminal), a JSON summary, or one JSON object per finding. Files are reported in the order given,
- * whatever order the threads finish them in; the file being reported streams its output, the others
- * wait in memory. */
+/* What `barra scan` prints: a report for people (values masked, grouped by file and type, colour on
+ * a terminal), a JSON summary, or one JSON object per finding. Files are reported in the order
+ * given, whatever order the threads finish them in; the file being reported streams its output, the
+ * others wait in memory. */
 #include "config.h"
 
 #include <pthread.h>
@@ -32,8 +32,8 @@ struct shown {
 struct file_result {
     size_t index;
     bool done;
-    struct sbuf out; /* stdout text not yet written */
-    struct sbuf err; /* stderr text not yet written */
+    struct sbuf out;  /* stdout text not yet written */
+    struct sbuf err;  /* stderr text not yet written */
     uint64_t *counts; /* per type */
     uint64_t findings;
     uint64_t errors;
@@ -228,7 +228,7 @@ static char *mask_value(const char *v, size_t n, bool is_email)
 
 static bool sensitive_category(const char *c)
 {
-    static const char *const names[] = {"medical", "biometric", "religion", "specific_identity",
+    static const char *const names[] = {"medical",   "biometric",   "religion", "specific_identity",
                                         "financial", "whereabouts", "minor"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(c, names[i]) == 0) {
@@ -437,8 +437,9 @@ static void human_file(struct output *o, struct file_result *fr, struct sbuf *b)
         if (fr->counts[t] == 0) {
             continue;
         }
-        sbuf_printf(b, "  %s%s%s  %llu\n", color(o, "\033[36m"), barra_detector_type_name(o->det, t),
-                    color(o, "\033[0m"), (unsigned long long)fr->counts[t]);
+        sbuf_printf(b, "  %s%s%s  %llu\n", color(o, "\033[36m"),
+                    barra_detector_type_name(o->det, t), color(o, "\033[0m"),
+                    (unsigned long long)fr->counts[t]);
         for (size_t i = 0; i < fr->nshown; i++) {
             const struct shown *s = &fr->shown[i];
             if (s->type != t) {
@@ -573,7 +574,8 @@ static void json_counts(struct sbuf *b, const struct output *o, const uint64_t *
 static void json_summary(struct output *o, double seconds)
 {
     struct sbuf b = {0};
-    sbuf_printf(&b, "{\"barra\":\"%s\",\"rules_version\":\"%s\",\"files\":%zu,"
+    sbuf_printf(&b,
+                "{\"barra\":\"%s\",\"rules_version\":\"%s\",\"files\":%zu,"
                 "\"files_with_findings\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"findings\":%llu,"
                 "\"errors\":%llu,\"skipped\":%llu,\"by_type\":",
                 barra_version(), barra_detector_rules_version(o->det), o->inputs->n,

@@ -98,7 +98,8 @@ static int walk(struct input_list *l, int fd_dir, const char *shown, const char 
             rc = 1;
         } else if (S_ISDIR(st.st_mode)) {
             if (!glob_list_excludes(ex, child_rel, true)) {
-                int fd = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                int fd =
+                    openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (fd < 0) {
                     fprintf(stderr, "barra: %s: %s\n", child_shown, strerror(errno));
                     rc = 1;
@@ -108,8 +109,8 @@ static int walk(struct input_list *l, int fd_dir, const char *shown, const char 
             }
         } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
             struct stat target;
-            bool regular = S_ISREG(st.st_mode) ||
-                           (fstatat(dirfd(d), names[i], &target, 0) == 0 && S_ISREG(target.st_mode));
+            bool regular = S_ISREG(st.st_mode) || (fstatat(dirfd(d), names[i], &target, 0) == 0 &&
+                                                   S_ISREG(target.st_mode));
             if (regular && !glob_list_excludes(ex, child_rel, false) &&
                 add_input(l, child_shown, false, (uint64_t)st.st_size) < 0) {
                 rc = 1;

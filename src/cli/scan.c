@@ -2,6 +2,8 @@
 /* `barra scan PATH...`: options, worker threads, progress bar, exit status. */
 #include "config.h"
 
+#include "cli/scan.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -10,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "cli/scan.h"
 
 static const char scan_usage[] =
     "Usage: barra scan [OPTIONS] PATH...\n"
@@ -229,7 +229,8 @@ static int parse_options(int argc, char **argv, struct scan_options *o)
             } else if (strcmp(optarg, "tsv") == 0) {
                 o->input_format = IN_TSV;
             } else {
-                return usage_error("unknown input format \"%s\" (auto, text, jsonl, csv, tsv)", optarg);
+                return usage_error("unknown input format \"%s\" (auto, text, jsonl, csv, tsv)",
+                                   optarg);
             }
             break;
         case OPT_JSONL_FIELD: {
@@ -389,7 +390,8 @@ static void draw_progress(struct output *out, const struct input_list *in, doubl
     bar[width] = '\0';
     double mibs = elapsed > 0 ? (double)bytes / elapsed / (1024.0 * 1024.0) : 0;
     output_lock_stderr(out);
-    fprintf(stderr, "scanning [%s] %3.0f%%  %zu/%zu files  %.0f MiB/s", bar, pct, files, in->n, mibs);
+    fprintf(stderr, "scanning [%s] %3.0f%%  %zu/%zu files  %.0f MiB/s", bar, pct, files, in->n,
+            mibs);
     fflush(stderr);
     output_unlock_stderr(out);
 }
@@ -469,7 +471,8 @@ int cmd_scan(int argc, char **argv)
     struct barra_error err;
     if (barra_detector_new(&dopts, &det, &err) < 0) {
         if (err.file[0]) {
-            fprintf(stderr, "barra scan: %s:%u:%u: %s\n", err.file, err.line, err.column, err.message);
+            fprintf(stderr, "barra scan: %s:%u:%u: %s\n", err.file, err.line, err.column,
+                    err.message);
         } else {
             fprintf(stderr, "barra scan: %s\n", err.message);
         }

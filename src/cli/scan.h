@@ -52,7 +52,8 @@ struct input_list {
 
 /* scan-walk.c: expands the command-line paths (folders recursively, minus excludes). Problems go to
  * stderr and make the return value non-zero; the list holds what could be listed. */
-int inputs_collect(struct input_list *list, char **paths, size_t npaths, const struct glob_list *ex);
+int inputs_collect(struct input_list *list, char **paths, size_t npaths,
+                   const struct glob_list *ex);
 void inputs_free(struct input_list *list);
 
 /* A finding with where it was found, as the output layer records it. */
@@ -86,7 +87,8 @@ void output_note(struct output *o, struct file_result *fr, const char *fmt, ...)
 void output_bytes(struct output *o, struct file_result *fr, uint64_t n);
 /* The file is finished: its output is written as soon as every earlier file's is. */
 void output_file_done(struct output *o, struct file_result *fr);
-/* Writes the summary (human and json formats). Returns the exit status: 0 clean, 1 findings, 2 errors. */
+/* Writes the summary (human and json formats). Returns the exit status: 0 clean, 1 findings, 2
+ * errors. */
 int output_finish(struct output *o, double seconds);
 /* Progress for the bar: bytes and files done so far. */
 void output_progress(struct output *o, uint64_t *ret_bytes, size_t *ret_files);

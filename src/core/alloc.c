@@ -16,8 +16,9 @@ void barra_alloc_fail_at(long n)
     atomic_store_explicit(&fail_countdown, n, memory_order_relaxed);
 }
 
-/* True when the test hook says this allocation must fail. Once the countdown reaches 1 it stays failing
- * (every later allocation fails too) until reset, which is what the "fail the Nth" loops expect. */
+/* True when the test hook says this allocation must fail. Once the countdown reaches 1 it stays
+ * failing (every later allocation fails too) until reset, which is what the "fail the Nth" loops
+ * expect. */
 static bool injected_failure(void)
 {
     long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);

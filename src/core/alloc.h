@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The only allocator the project uses: overflow-checked, with a test hook that makes the Nth allocation
- * fail (curl's torture mode). */
+/* The only allocator the project uses: overflow-checked, with a test hook that makes the Nth
+ * allocation fail (curl's torture mode). */
 #ifndef BARRA_CORE_ALLOC_H
 #define BARRA_CORE_ALLOC_H
 
@@ -15,8 +15,8 @@ char *barra_strndup(const char *s, size_t n);
 void *barra_memdup(const void *p, size_t n);
 void barra_free(void *ptr);
 
-/* Test hook: the allocation `n` calls from now (1 = the next one) fails, and so does every later one
- * until the hook is reset with 0. Thread-safe; costs one relaxed atomic load when unused. */
+/* Test hook: the allocation `n` calls from now (1 = the next one) fails, and so does every later
+ * one until the hook is reset with 0. Thread-safe; costs one relaxed atomic load when unused. */
 void barra_alloc_fail_at(long n);
 
 /* Frees *p and sets it to NULL; for single-owner locals. */

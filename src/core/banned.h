@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Functions the project must not call (STYLE.md §8). Included by every file outside the allocator. */
+/* Functions the project must not call (STYLE.md §8). Included by every file outside the allocator.
+ */
 #ifndef BARRA_CORE_BANNED_H
 #define BARRA_CORE_BANNED_H
 
@@ -9,7 +10,8 @@
 #include <time.h>
 
 #undef alloca
-#pragma GCC poison sprintf vsprintf strcpy strcat strncpy gets strtok atoi atol atoll rand srand alloca
+#pragma GCC poison sprintf vsprintf strcpy strcat strncpy gets strtok atoi atol atoll rand srand   \
+    alloca
 #pragma GCC poison gmtime localtime ctime asctime
 #pragma GCC poison malloc calloc realloc reallocarray strdup strndup
 

@@ -10,6 +10,7 @@
 #include <barra/error.h>
 
 #include "core/alloc.h"
+
 #include "core/banned.h"
 
 void buf_init(struct buf *b, size_t max)

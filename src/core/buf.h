@@ -15,7 +15,8 @@ struct buf {
 
 /* Initialises an empty buffer that may grow to `max` bytes (0 = unlimited). */
 void buf_init(struct buf *b, size_t max);
-/* Wipes (the buffer may have held personal data) and frees the contents; the buffer is empty after. */
+/* Wipes (the buffer may have held personal data) and frees the contents; the buffer is empty after.
+ */
 void buf_done(struct buf *b);
 /* Makes room for `extra` more bytes. -BARRA_ENOMEM, or -BARRA_ELIMIT past the maximum. */
 int buf_reserve(struct buf *b, size_t extra);

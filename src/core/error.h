@@ -7,8 +7,8 @@
 
 #include <barra/error.h>
 
-/* Sets reterr (if not NULL) to `code` with a formatted message and returns `code`, so callers can write
- * `return barra_error_set(reterr, -BARRA_EINVAL, "...")`. */
+/* Sets reterr (if not NULL) to `code` with a formatted message and returns `code`, so callers can
+ * write `return barra_error_set(reterr, -BARRA_EINVAL, "...")`. */
 int barra_error_set(struct barra_error *reterr, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* As barra_error_set, and records where in which file the problem is. */

@@ -57,7 +57,8 @@ size_t utf8_first_invalid(const char *s, size_t n)
         uint32_t cp;
         size_t len = utf8_decode(q, end, &cp);
         if (cp == UTF8_REPLACEMENT && len == 1 && q[0] >= 0x80) {
-            /* U+FFFD itself is encoded EF BF BD (length 3), so length 1 here always means invalid. */
+            /* U+FFFD itself is encoded EF BF BD (length 3), so length 1 here always means invalid.
+             */
             return (size_t)(q - p);
         }
         q += len;
@@ -81,10 +82,10 @@ size_t utf8_complete_prefix(const char *s, size_t n)
 }
 
 #ifdef UTF8_HAVE_AVX2_PATH
-/* Vectorised validation after the lookup-table method of Keiser and Lemire ("Validating UTF-8 in less
- * than one instruction per byte", 2021): three 16-entry tables indexed by the high and low nibble of the
- * previous byte and the high nibble of the current byte flag every invalid two-byte combination; a
- * separate test covers the third and fourth bytes of long sequences. */
+/* Vectorised validation after the lookup-table method of Keiser and Lemire ("Validating UTF-8 in
+ * less than one instruction per byte", 2021): three 16-entry tables indexed by the high and low
+ * nibble of the previous byte and the high nibble of the current byte flag every invalid two-byte
+ * combination; a separate test covers the third and fourth bytes of long sequences. */
 enum {
     TOO_SHORT = 1 << 0,
     TOO_LONG = 1 << 1,
@@ -98,15 +99,16 @@ enum {
     CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
 };
 
-/* The byte tables as (char) values: _mm256_setr_epi8 takes char, the flags go up to 0x80 and above. */
-#define C(x)          ((char)(x))
-#define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                       \
-    _mm256_setr_epi8(C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j), C(k), C(l), C(m),   \
-                     C(n), C(o), C(p), C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j),  \
+/* The byte tables as (char) values: _mm256_setr_epi8 takes char, the flags go up to 0x80 and above.
+ */
+#define C(x) ((char)(x))
+#define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                    \
+    _mm256_setr_epi8(C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j), C(k), C(l), C(m), \
+                     C(n), C(o), C(p), C(a), C(b), C(c), C(d), C(e), C(f), C(g), C(h), C(i), C(j), \
                      C(k), C(l), C(m), C(n), C(o), C(p))
 
 __attribute__((target("avx2"))) static inline __m256i prev_bytes(__m256i input, __m256i prev_input,
-                                                                  int n)
+                                                                 int n)
 {
     __m256i straddle = _mm256_permute2x128_si256(prev_input, input, 0x21);
     switch (n) {
@@ -119,21 +121,20 @@ __attribute__((target("avx2"))) static inline __m256i prev_bytes(__m256i input, 
     }
 }
 
-__attribute__((target("avx2"))) static inline __m256i block_errors(__m256i input, __m256i prev_input)
+__attribute__((target("avx2"))) static inline __m256i block_errors(__m256i input,
+                                                                   __m256i prev_input)
 {
-    const __m256i byte_1_high_table =
-        TABLE16(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-                TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
-                TOO_SHORT | OVERLONG_3 | SURROGATE,
-                TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m256i byte_1_high_table = TABLE16(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TWO_CONTS,
+        TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
+        TOO_SHORT | OVERLONG_3 | SURROGATE, TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
     const __m256i byte_1_low_table =
         TABLE16(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
                 CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
                 CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
                 CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
                 CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
-                CARRY | TOO_LARGE | TOO_LARGE_1000,
-                CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
+                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
                 CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000);
     const __m256i byte_2_high_table = TABLE16(
         TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,

@@ -9,19 +9,19 @@
 
 #define UTF8_REPLACEMENT 0xFFFDu
 
-/* Offset of the first byte that does not start a valid UTF-8 sequence, or `n` when all of p[0..n) is
- * valid. A sequence cut off by the end of the buffer counts as invalid. */
+/* Offset of the first byte that does not start a valid UTF-8 sequence, or `n` when all of p[0..n)
+ * is valid. A sequence cut off by the end of the buffer counts as invalid. */
 size_t utf8_first_invalid(const char *p, size_t n);
 
 /* Whether p[0..n) is valid UTF-8; uses AVX2 when available. */
 bool utf8_is_valid(const char *p, size_t n);
 
-/* Length of the longest prefix of p[0..n) that ends on a character boundary: a multi-byte sequence cut
- * off at the end is left out (for validating a stream chunk by chunk). */
+/* Length of the longest prefix of p[0..n) that ends on a character boundary: a multi-byte sequence
+ * cut off at the end is left out (for validating a stream chunk by chunk). */
 size_t utf8_complete_prefix(const char *p, size_t n);
 
-/* Decodes one character at p (p < end). Returns its length in bytes; an invalid or truncated sequence
- * decodes as U+FFFD with length 1. */
+/* Decodes one character at p (p < end). Returns its length in bytes; an invalid or truncated
+ * sequence decodes as U+FFFD with length 1. */
 static inline size_t utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t *ret_cp)
 {
     uint8_t b0 = p[0];
@@ -37,7 +37,8 @@ static inline size_t utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t 
         }
     } else if (b0 >= 0xE0 && b0 <= 0xEF) {
         if (avail >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-            uint32_t cp = ((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+            uint32_t cp =
+                ((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
             if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
                 *ret_cp = cp;
                 return 3;

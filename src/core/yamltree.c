@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
+
 #include "core/banned.h"
 
 #define YTREE_MAX_FILE (64u << 20)
@@ -141,9 +142,9 @@ static int build_children(struct ybuilder *b, struct ynode *n, yaml_event_type_t
         for (size_t i = 0; i + 1 < n->n; i += 2) {
             for (size_t j = i + 2; j + 1 < n->n; j += 2) {
                 if (strcmp(n->items[i]->value, n->items[j]->value) == 0) {
-                    return barra_error_set_at(b->reterr, -BARRA_EPARSE, b->name,
-                                              n->items[j]->line, n->items[j]->column,
-                                              "duplicate key \"%s\"", n->items[j]->value);
+                    return barra_error_set_at(b->reterr, -BARRA_EPARSE, b->name, n->items[j]->line,
+                                              n->items[j]->column, "duplicate key \"%s\"",
+                                              n->items[j]->value);
                 }
             }
         }

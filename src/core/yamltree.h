@@ -27,8 +27,8 @@ struct ynode {
 #define YTREE_MAX_DEPTH 64
 #define YTREE_MAX_NODES 1000000
 
-/* Parses one YAML document. `name` is used in error messages. Returns owned; free with ytree_free().
- * An empty document yields an empty map. */
+/* Parses one YAML document. `name` is used in error messages. Returns owned; free with
+ * ytree_free(). An empty document yields an empty map. */
 int ytree_load_string(const char *text, size_t len, const char *name, struct ynode **ret,
                       struct barra_error *reterr);
 int ytree_load_file(const char *path, struct ynode **ret, struct barra_error *reterr);

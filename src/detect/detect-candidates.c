@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Finding candidates in a window: keyword hits (one Vectorscan pass), then shapes tried only where a
- * trigger is — a digit run, an '@', or a keyword that announces a date of birth. Most bytes are neither,
- * so the trigger search runs at memory speed and the automaton runs on a few characters per trigger. */
+/* Finding candidates in a window: keyword hits (one Vectorscan pass), then shapes tried only where
+ * a trigger is — a digit run, an '@', or a keyword that announces a date of birth. Most bytes are
+ * neither, so the trigger search runs at memory speed and the automaton runs on a few characters
+ * per trigger. */
 #include "config.h"
 
-#include "detect/detect-scan-int.h"
-
 #include <string.h>
+
+#include "detect/detect-scan-int.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -18,6 +19,7 @@
 #include "detect/detect-fold.h"
 #include "detect/detect-shape.h"
 #include "detect/detect-validate.h"
+
 #include "core/banned.h"
 
 /* Separators seen inside a candidate (for the rules that keep grouped numbers whole). */
@@ -78,7 +80,7 @@ struct hit_ctx {
     struct barra_scanner *s;
     const uint8_t *buf; /* the whole window (or label): word boundaries may look outside the part */
     size_t len;
-    size_t base;     /* offset of the part scanned */
+    size_t base;      /* offset of the part scanned */
     size_t keep_from; /* hits ending before this were reported by an earlier pass */
     bool label;
     int err;
@@ -132,8 +134,8 @@ static int hs_pass(struct barra_scanner *s, int which, const uint8_t *buf, size_
         return 0;
     }
     struct hit_ctx hc = {s, buf, to, from, keep_from, label, 0};
-    hs_error_t e = hs_scan(s->cat->hs[which], (const char *)buf + from, (unsigned int)(to - from), 0,
-                           s->hs, on_hs_match, &hc);
+    hs_error_t e = hs_scan(s->cat->hs[which], (const char *)buf + from, (unsigned int)(to - from),
+                           0, s->hs, on_hs_match, &hc);
     if (hc.err) {
         return hc.err;
     }
@@ -155,8 +157,9 @@ static int cmp_region(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* Marks hits that lie inside a longer hit. Hits arrive in order of their end, so a hit that contains
- * hit i ends at or after it and starts no later; literals are short, so the search is short too. */
+/* Marks hits that lie inside a longer hit. Hits arrive in order of their end, so a hit that
+ * contains hit i ends at or after it and starts no later; literals are short, so the search is
+ * short too. */
 static void mark_shadowed(struct det_hit *hits, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -222,7 +225,7 @@ static bool is_trigger(const uint8_t *p, const uint8_t *end)
 /* Bit i set where p[i] starts a run of ASCII digits (`prev_digit`: p[-1] is a digit), is '@', or
  * starts a full-width digit or '@'. Reads p[0..34). */
 __attribute__((target("avx2"))) static inline uint32_t trigger_mask_avx2(const uint8_t *p,
-                                                                          bool prev_digit)
+                                                                         bool prev_digit)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
@@ -233,8 +236,9 @@ __attribute__((target("avx2"))) static inline uint32_t trigger_mask_avx2(const u
     __m256i fw = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8((char)0xEF)),
                                   _mm256_cmpeq_epi8(v1, _mm256_set1_epi8((char)0xBC)));
     __m256i d2 = _mm256_sub_epi8(v2, _mm256_set1_epi8((char)0x90));
-    __m256i fw_tail = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(d2, _mm256_set1_epi8(9)), d2),
-                                      _mm256_cmpeq_epi8(v2, _mm256_set1_epi8((char)0xA0)));
+    __m256i fw_tail =
+        _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(d2, _mm256_set1_epi8(9)), d2),
+                        _mm256_cmpeq_epi8(v2, _mm256_set1_epi8((char)0xA0)));
     uint32_t dm = (uint32_t)_mm256_movemask_epi8(digit);
     uint32_t starts = dm & ~((dm << 1) | (prev_digit ? 1u : 0u));
     __m256i other = _mm256_or_si256(at, _mm256_and_si256(fw, fw_tail));
@@ -321,9 +325,9 @@ static bool digit_token_at(const struct det_window *w, size_t pos)
 }
 
 /* A candidate [start, end) with internal separators `seps` may end at `end` if no letter or digit
- * touches it, and it is not one group of a longer grouped number ("6225 8800" of "6225 8800 1234 5675")
- * nor the integer part of a decimal. The same holds, mirrored, at its start. A neighbouring token
- * with letters ("K0254835 5453 0338 ...") is a different thing, not another group. */
+ * touches it, and it is not one group of a longer grouped number ("6225 8800" of "6225 8800 1234
+ * 5675") nor the integer part of a decimal. The same holds, mirrored, at its start. A neighbouring
+ * token with letters ("K0254835 5453 0338 ...") is a different thing, not another group. */
 static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsigned seps)
 {
     if (end >= w->len) {
@@ -402,8 +406,8 @@ static unsigned separators_in(const struct det_window *w, size_t start, size_t e
     return seps;
 }
 
-/* Whether a positive keyword of `type` is near [start, end) (or in the label): a pattern whose score
- * without context is below the threshold is not worth a candidate otherwise. */
+/* Whether a positive keyword of `type` is near [start, end) (or in the label): a pattern whose
+ * score without context is below the threshold is not worth a candidate otherwise. */
 static bool context_near(const struct barra_scanner *s, uint16_t type, size_t start, size_t end)
 {
     const struct det_catalog *c = s->cat;
@@ -462,8 +466,9 @@ static bool verify_ok(const struct det_catalog *c, uint16_t id, const char *s, s
 }
 
 /* Validates every pattern the automaton accepted for [start, end) and keeps those that pass. */
-static int accept_span(struct barra_scanner *s, const struct det_window *w, const struct det_dfa *dfa,
-                       uint32_t state, size_t start, size_t end, size_t *max_end)
+static int accept_span(struct barra_scanner *s, const struct det_window *w,
+                       const struct det_dfa *dfa, uint32_t state, size_t start, size_t end,
+                       size_t *max_end)
 {
     const struct det_catalog *c = s->cat;
     size_t next_len;
@@ -507,7 +512,7 @@ static int accept_span(struct barra_scanner *s, const struct det_window *w, cons
             .flags = ((pat->flags & DET_PAT_MASKED) ? BARRA_FINDING_MASKED : 0) |
                      (v.minor ? BARRA_FINDING_MINOR : 0),
             .subtype = v.subtype ? v.subtype : pat->subtype,
-            .jurisdiction = v.jurisdiction  ? v.jurisdiction
+            .jurisdiction = v.jurisdiction      ? v.jurisdiction
                             : pat->jurisdiction ? pat->jurisdiction
                                                 : t->jurisdiction,
             .category = v.category ? v.category : t->category,
@@ -555,8 +560,8 @@ static int run_dfa(struct barra_scanner *s, const struct det_window *w, const st
 /* Whether a short digit run may belong to something longer: a mask or bracket next to it, two
  * letters or a letter after a non-ASCII character right before it ("AB1234", "粤B12345"), a '+' or
  * '(' before it, or a separator joining it to more digits ("9123 4567", "+853 6612") or to letters
- * by a dash ("MA-12-34"). Short runs without that ("3点", "500元", "10:30", "room 12", "Q3") are most
- * of the digits in chat and are dismissed here. */
+ * by a dash ("MA-12-34"). Short runs without that ("3点", "500元", "10:30", "room 12", "Q3") are
+ * most of the digits in chat and are dismissed here. */
 static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
 {
     size_t n;
@@ -588,10 +593,9 @@ static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
     }
     /* Joined to digits, or to letters by a dash or dot ("MA-12", "京A·12345"), or after a space to
      * capitals ("AB 1234"; "room 12" is no plate). */
-    return sep_bit(prev) &&
-           (det_is_digit(prev2) || prev2 == '*' || prev2 == ')' ||
-            ((prev == '-' || prev == '.') && det_is_alpha(prev2)) ||
-            (prev == ' ' && prev2 >= 'A' && prev2 <= 'Z'));
+    return sep_bit(prev) && (det_is_digit(prev2) || prev2 == '*' || prev2 == ')' ||
+                             ((prev == '-' || prev == '.') && det_is_alpha(prev2)) ||
+                             (prev == ' ' && prev2 >= 'A' && prev2 <= 'Z'));
 }
 
 /* Whether the digit run at t (ending at *ret_end) may start or belong to a candidate. Most runs in
@@ -626,17 +630,19 @@ static bool digit_run_wanted(const struct det_window *w, size_t t, size_t *ret_e
     if (nd >= 6) {
         return true;
     }
-    /* A short run next to plain CJK text or ASCII punctuation other than the joiners stands alone. */
+    /* A short run next to plain CJK text or ASCII punctuation other than the joiners stands alone.
+     */
     uint8_t after = r < w->len ? b[r] : 0;
-    bool after_plain = after < 0x80 ? !(after == '*' || after == '(' || after == ')' ||
-                                       after == ' ' || after == '-' || after == '.' ||
-                                       after == '/' || ((after | 0x20) >= 'a' && (after | 0x20) <= 'z'))
-                                    : (after >= 0xE4 && after <= 0xE9);
-    bool before_plain = before < 0x80 ? !(before == '+' || before == '(' || before == '*' ||
-                                         before == ' ' || before == '-' || before == '.' ||
-                                         before == '/' ||
-                                         ((before | 0x20) >= 'a' && (before | 0x20) <= 'z'))
-                                      : (t >= 3 && b[t - 3] >= 0xE4 && b[t - 3] <= 0xE9);
+    bool after_plain =
+        after < 0x80
+            ? !(after == '*' || after == '(' || after == ')' || after == ' ' || after == '-' ||
+                after == '.' || after == '/' || ((after | 0x20) >= 'a' && (after | 0x20) <= 'z'))
+            : (after >= 0xE4 && after <= 0xE9);
+    bool before_plain = before < 0x80
+                            ? !(before == '+' || before == '(' || before == '*' || before == ' ' ||
+                                before == '-' || before == '.' || before == '/' ||
+                                ((before | 0x20) >= 'a' && (before | 0x20) <= 'z'))
+                            : (t >= 3 && b[t - 3] >= 0xE4 && b[t - 3] <= 0xE9);
     if (after_plain && before_plain) {
         return false;
     }
@@ -645,7 +651,8 @@ static bool digit_run_wanted(const struct det_window *w, size_t t, size_t *ret_e
 
 /* Tries the shapes that can start at or a few characters before the digit run at t: letters, '+',
  * '(' or a province character may lead ("AB987654(3)", "+853 ...", "粤B12345", "March 7, 1990").
- * Only characters that can begin some shape are tried, so the walk back stops at ordinary Chinese. */
+ * Only characters that can begin some shape are tried, so the walk back stops at ordinary Chinese.
+ */
 static int on_digits(struct barra_scanner *s, const struct det_window *w, size_t t, size_t r,
                      size_t *ret_next)
 {
@@ -906,8 +913,8 @@ __attribute__((target("avx2"))) static int collect_avx2(struct barra_scanner *s,
 {
     size_t pos = from;
     for (; pos < to && pos + 34 <= w->len; pos += 32) {
-        uint32_t mask = trigger_mask_avx2(w->buf + pos,
-                                          pos > 0 && (uint8_t)(w->buf[pos - 1] - '0') < 10);
+        uint32_t mask =
+            trigger_mask_avx2(w->buf + pos, pos > 0 && (uint8_t)(w->buf[pos - 1] - '0') < 10);
         if (mask) {
             int r = visit_block(s, w, pos, mask, to, skip);
             if (r < 0) {
@@ -990,7 +997,8 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
     size_t k = 0;
     for (size_t i = 0; i < s->ncands; i++) {
         size_t lo = s->cands[i].start, hi = (size_t)s->cands[i].end + sc->after + pad;
-        s->regions[k++] = (struct det_region){lo > sc->before + pad ? lo - sc->before - pad : 0, hi};
+        s->regions[k++] =
+            (struct det_region){lo > sc->before + pad ? lo - sc->before - pad : 0, hi};
     }
     for (size_t i = 0; i < nglobal; i++) {
         size_t reach = sc->cooccur + pad;
@@ -1021,8 +1029,8 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
     return r;
 }
 
-/* Phase D: a candidate whose shape alone scores below the threshold stays only with a keyword of its
- * type nearby (an 8-digit number is not a permit number without the word for it). */
+/* Phase D: a candidate whose shape alone scores below the threshold stays only with a keyword of
+ * its type nearby (an 8-digit number is not a permit number without the word for it). */
 static void drop_uncontexted(struct barra_scanner *s)
 {
     size_t keep = 0;

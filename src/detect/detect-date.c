@@ -9,6 +9,7 @@
 #include "core/date.h"
 #include "core/utf8.h"
 #include "detect/detect-validate.h"
+
 #include "core/banned.h"
 
 struct date_parts {
@@ -61,14 +62,14 @@ static int chinese_number(const int *v, int n, int *ret_digits)
 static int month_name(const char *s, size_t n, size_t *ret_len)
 {
     static const char *const names[] = {
-        "january", "february", "march",   "april",   "may",      "june",     "july",
-        "august",  "september", "october", "november", "december", "janeiro",  "fevereiro",
-        "março",   "marco",    "abril",   "maio",    "junho",    "julho",    "agosto",
-        "setembro", "outubro",  "novembro", "dezembro", "sept",    "jan",      "feb",
-        "mar",     "apr",      "jun",     "jul",     "aug",      "sep",      "oct",
-        "nov",     "dec"};
-    static const int months[] = {1,  2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 3, 4, 5, 6,
-                                 7,  8, 9, 10, 11, 12, 9, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12};
+        "january",  "february",  "march",    "april",    "may",      "june",    "july",
+        "august",   "september", "october",  "november", "december", "janeiro", "fevereiro",
+        "março",    "marco",     "abril",    "maio",     "junho",    "julho",   "agosto",
+        "setembro", "outubro",   "novembro", "dezembro", "sept",     "jan",     "feb",
+        "mar",      "apr",       "jun",      "jul",      "aug",      "sep",     "oct",
+        "nov",      "dec"};
+    static const int months[] = {1, 2, 3, 4,  5,  6,  7, 8, 9, 10, 11, 12, 1, 2, 3, 3,  4,  5, 6,
+                                 7, 8, 9, 10, 11, 12, 9, 1, 2, 3,  4,  6,  7, 8, 9, 10, 11, 12};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t k = strlen(names[i]);
         if (k <= n && strncasecmp(s, names[i], k) == 0) {
@@ -102,9 +103,9 @@ static void tokenise(const char *s, size_t n, struct date_parts *d)
             continue;
         }
         size_t mlen;
-        int m = ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ? month_name((const char *)p,
-                                                                         (size_t)(end - p), &mlen)
-                                                           : 0;
+        int m = ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')
+                    ? month_name((const char *)p, (size_t)(end - p), &mlen)
+                    : 0;
         if (m) {
             d->month = m;
             p += mlen;
@@ -149,7 +150,8 @@ static void tokenise(const char *s, size_t n, struct date_parts *d)
 }
 
 /* Fills year/month/day from bare numbers: Y-M-D when the first has four digits, otherwise day first
- * (Hong Kong, Macau and Portuguese usage) unless that cannot be; a leading 2-3 digit year is ROC. */
+ * (Hong Kong, Macau and Portuguese usage) unless that cannot be; a leading 2-3 digit year is ROC.
+ */
 static void assign_numbers(struct date_parts *d)
 {
     if (d->year && d->month && !d->day && d->n == 3) {

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The catalogue's binary form: little-endian fields in a fixed order, every count and length checked
- * on load. The Vectorscan database travels serialised beside the literals it was built from, so a
- * catalogue built on one CPU still loads on another (the database is then rebuilt). */
+/* The catalogue's binary form: little-endian fields in a fixed order, every count and length
+ * checked on load. The Vectorscan database travels serialised beside the literals it was built
+ * from, so a catalogue built on one CPU still loads on another (the database is then rebuilt). */
 #include "config.h"
-
-#include "detect/detect-rules.h"
 
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "detect/detect-rules.h"
 #include "detect/detect-shape.h"
+
 #include "core/banned.h"
 
 #define CATALOG_MAGIC   "BARRACAT"
@@ -256,8 +256,10 @@ static void get_dfa(struct reader *rd, struct det_dfa *d, bool *oom)
     /* Every array must fit in what is left of the input before anything is allocated. */
     if (rd->bad || d->nstates < 2 || d->nclasses == 0 || d->nstates > 65535 ||
         d->nclasses > 65535 || ntrans > left / 2 || d->naccept > left / 2 ||
-        d->nranges > left / 6 || ntrans * 2 + ((size_t)d->nstates + 1) * 4 + (size_t)d->naccept * 2 +
-                                      256 + (size_t)d->nranges * 6 > left) {
+        d->nranges > left / 6 ||
+        ntrans * 2 + ((size_t)d->nstates + 1) * 4 + (size_t)d->naccept * 2 + 256 +
+                (size_t)d->nranges * 6 >
+            left) {
         rd->bad = true;
         return;
     }
@@ -275,7 +277,8 @@ static void get_dfa(struct reader *rd, struct det_dfa *d, bool *oom)
     }
     for (size_t i = 0; i <= d->nstates; i++) {
         d->accept_index[i] = get_u32(rd);
-        rd->bad |= d->accept_index[i] > d->naccept || (i && d->accept_index[i] < d->accept_index[i - 1]);
+        rd->bad |=
+            d->accept_index[i] > d->naccept || (i && d->accept_index[i] < d->accept_index[i - 1]);
     }
     for (size_t i = 0; i < d->naccept; i++) {
         d->accept_list[i] = get_u16(rd);
@@ -360,7 +363,8 @@ static void get_keywords(struct reader *rd, struct det_catalog *c, bool *oom)
         f->type = get_u16(rd);
         f->role = get_u8(rd);
         f->side = get_u8(rd);
-        rd->bad |= f->type >= c->ntypes || f->role > DET_ROLE_TRIGGER || !(f->weight >= 0 && f->weight <= 1);
+        rd->bad |= f->type >= c->ntypes || f->role > DET_ROLE_TRIGGER ||
+                   !(f->weight >= 0 && f->weight <= 1);
     }
     for (uint32_t i = 0; !rd->bad && i < c->nkeywords; i++) {
         rd->bad |= (uint64_t)c->keywords[i].first_ref + c->keywords[i].nrefs > c->nrefs;
@@ -411,7 +415,8 @@ int det_catalog_load(const void *data, size_t len, struct det_catalog **ret,
     char magic[8];
     if (len > CATALOG_MAX_LEN || !take(&rd, magic, 8) || memcmp(magic, CATALOG_MAGIC, 8) != 0 ||
         get_u32(&rd) != CATALOG_FORMAT) {
-        return barra_error_set(reterr, -BARRA_EFORMAT, "not a Barra rules catalogue (or an older format)");
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "not a Barra rules catalogue (or an older format)");
     }
     struct det_catalog *c = barra_calloc(1, sizeof(*c));
     if (c == NULL) {

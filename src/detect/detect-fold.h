@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Folding of the characters people type into identifiers: full-width forms (what NFKC does to them),
- * space, dash, dot and mask variants, lenticular brackets. Applied per character around candidates
- * only; the scanned text itself is never rewritten, so offsets stay in the original bytes. */
+/* Folding of the characters people type into identifiers: full-width forms (what NFKC does to
+ * them), space, dash, dot and mask variants, lenticular brackets. Applied per character around
+ * candidates only; the scanned text itself is never rewritten, so offsets stay in the original
+ * bytes. */
 #ifndef BARRA_DETECT_FOLD_H
 #define BARRA_DETECT_FOLD_H
 

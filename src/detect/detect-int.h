@@ -4,12 +4,11 @@
 #ifndef BARRA_DETECT_INT_H
 #define BARRA_DETECT_INT_H
 
+#include <hs/hs.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <hs/hs.h>
 
 enum det_kind {
     DET_KIND_IDENTIFIER = 0, /* found by shape (a pattern) and confirmed by a validator */
@@ -30,9 +29,9 @@ enum det_validator {
     DET_V_CARD,               /* IIN ranges + Luhn; sets subtype (brand) */
     DET_V_CARD_NO_LUHN,       /* UnionPay 62 that fails Luhn (legacy cards): keyword-driven */
     DET_V_CARD_MASKED,        /* IIN of the visible prefix, length */
-    DET_V_DATE,               /* a real calendar date not after the reference date; minors flagged */
-    DET_V_EMAIL,              /* set by the e-mail matcher, never by a pattern */
-    DET_V_MRZ_DOC,            /* document number followed by its ICAO 9303 7-3-1 check digit */
+    DET_V_DATE,    /* a real calendar date not after the reference date; minors flagged */
+    DET_V_EMAIL,   /* set by the e-mail matcher, never by a pattern */
+    DET_V_MRZ_DOC, /* document number followed by its ICAO 9303 7-3-1 check digit */
     DET_V_COUNT
 };
 
@@ -40,8 +39,8 @@ enum det_role {
     DET_ROLE_CONTEXT = 0,  /* raises the score of nearby findings of the type */
     DET_ROLE_NEGATIVE = 1, /* lowers it (order, invoice, tracking numbers ...) */
     DET_ROLE_TERM = 2,     /* is itself a finding of a term type */
-    DET_ROLE_EXCLUDE = 3,  /* a longer word that cancels a term inside it (人工智能 vs 人工) */
-    DET_ROLE_TRIGGER = 4,  /* look for keyword-triggered patterns (dates of birth) next to it */
+    DET_ROLE_EXCLUDE = 3, /* a longer word that cancels a term inside it (人工智能 vs 人工) */
+    DET_ROLE_TRIGGER = 4, /* look for keyword-triggered patterns (dates of birth) next to it */
 };
 
 enum det_pattern_flags {
@@ -102,12 +101,12 @@ struct det_keyword_ref {
 struct det_dfa {
     uint32_t nstates; /* state 0 is dead, 1 is the start */
     uint32_t nclasses;
-    uint16_t *trans; /* nstates * nclasses */
+    uint16_t *trans;        /* nstates * nclasses */
     uint32_t *accept_index; /* nstates + 1 offsets into accept_list */
     uint16_t *accept_list;  /* pattern ids */
     uint32_t naccept;
     uint16_t ascii_class[128];
-    uint32_t nranges;     /* code points >= 128: ranges[i] .. ranges[i+1]-1 map to range_class[i] */
+    uint32_t nranges; /* code points >= 128: ranges[i] .. ranges[i+1]-1 map to range_class[i] */
     uint32_t *range_lo;
     uint16_t *range_class;
     /* Derived: which code points below U+10000 can begin a match (bit per code point), after
@@ -122,14 +121,14 @@ struct det_domain_hint {
 };
 
 struct det_scoring {
-    float threshold;     /* findings below are not reported */
-    uint32_t before;     /* bytes before a candidate searched for keywords */
-    uint32_t after;      /* bytes after it */
-    uint32_t near;       /* a keyword this close counts in full */
-    float far_factor;    /* weight of a keyword farther away */
+    float threshold;      /* findings below are not reported */
+    uint32_t before;      /* bytes before a candidate searched for keywords */
+    uint32_t after;       /* bytes after it */
+    uint32_t near;        /* a keyword this close counts in full */
+    float far_factor;     /* weight of a keyword farther away */
     float blocked_factor; /* weight of a keyword with another candidate in between */
-    uint32_t cooccur;    /* weak terms count when another finding is this close */
-    float cooccur_boost; /* ... and are raised by this much */
+    uint32_t cooccur;     /* weak terms count when another finding is this close */
+    float cooccur_boost;  /* ... and are raised by this much */
 };
 
 struct det_catalog {
@@ -140,13 +139,13 @@ struct det_catalog {
     struct det_pattern *patterns;
     struct det_keyword *keywords;
     struct det_keyword_ref *refs_list;
-    int32_t email_pattern; /* the pattern e-mail findings use, or -1 */
+    int32_t email_pattern;      /* the pattern e-mail findings use, or -1 */
     uint32_t max_local_keyword; /* bytes of the longest keyword in the local database */
     uint32_t nhints;
     struct det_domain_hint *hints;
-    struct det_dfa digit_dfa;   /* patterns tried at digit runs */
-    struct det_dfa keyword_dfa; /* patterns tried next to TRIGGER keywords */
-    struct det_dfa verify_dfa;  /* full-match checks on normalised values (number ranges) */
+    struct det_dfa digit_dfa;           /* patterns tried at digit runs */
+    struct det_dfa keyword_dfa;         /* patterns tried next to TRIGGER keywords */
+    struct det_dfa verify_dfa;          /* full-match checks on normalised values (number ranges) */
     uint8_t prefectures[10000 / 8 + 1]; /* GB/T 2260 four-digit prefixes, current and historical */
     struct det_scoring scoring;
     /* Keywords in two Vectorscan databases: the global one (strong terms, date-of-birth triggers,

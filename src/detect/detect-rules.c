@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rules/entities/ -> struct det_catalog. Runs at build time for the shipped rules (tools/barra-rulec)
- * and at start-up only when a user points Barra at a rules directory of their own. */
+/* rules/entities/ -> struct det_catalog. Runs at build time for the shipped rules
+ * (tools/barra-rulec) and at start-up only when a user points Barra at a rules directory of their
+ * own. */
 #include "config.h"
 
 #include "detect/detect-rules.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,14 @@
 #include "core/yamltree.h"
 #include "detect/detect-shape.h"
 #include "detect/detect-validate.h"
+
 #include "core/banned.h"
 
 #define RULES_MAX_TYPES    250
 #define RULES_MAX_PATTERNS 4000
 
-/* A keyword while the catalogue is being built: its meanings accumulate before they are flattened. */
+/* A keyword while the catalogue is being built: its meanings accumulate before they are flattened.
+ */
 struct kw_build {
     char *text;
     uint32_t len;
@@ -55,8 +58,8 @@ static int fail(struct rules_builder *b, const struct ynode *n, const char *fmt,
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return barra_error_set_at(b->reterr, -BARRA_ERULES, b->file, n ? n->line : 0,
-                              n ? n->column : 0, "%s", msg);
+    return barra_error_set_at(b->reterr, -BARRA_ERULES, b->file, n ? n->line : 0, n ? n->column : 0,
+                              "%s", msg);
 }
 
 static int oom(struct rules_builder *b)
@@ -278,8 +281,8 @@ static int add_word(struct rules_builder *b, const struct ynode *n, uint16_t typ
 static int add_group(struct rules_builder *b, const struct ynode *g, uint16_t type, uint8_t role,
                      double default_weight)
 {
-    static const char *const keys[] = {"weight", "side", "zh-Hans", "zh-Hant", "en", "pt", "any",
-                                       NULL};
+    static const char *const keys[] = {"weight", "side", "zh-Hans", "zh-Hant",
+                                       "en",     "pt",   "any",     NULL};
     int r = want_kind(b, g, YNODE_MAP, "a word group");
     r = r ? r : check_keys(b, g, keys);
     double weight = default_weight;
@@ -330,9 +333,9 @@ static int add_groups(struct rules_builder *b, const struct ynode *type_doc, con
 
 static int add_pattern(struct rules_builder *b, const struct ynode *p, uint16_t type)
 {
-    static const char *const keys[] = {"name",    "regex",  "validator", "base",
-                                       "subtype", "masked", "trigger",   "verify",
-                                       "jurisdiction", "cap", NULL};
+    static const char *const keys[] = {"name",         "regex",  "validator", "base",
+                                       "subtype",      "masked", "trigger",   "verify",
+                                       "jurisdiction", "cap",    NULL};
     struct det_catalog *c = b->cat;
     int r = want_kind(b, p, YNODE_MAP, "a pattern");
     r = r ? r : check_keys(b, p, keys);
@@ -356,8 +359,8 @@ static int add_pattern(struct rules_builder *b, const struct ynode *p, uint16_t 
         return fail(b, ytree_get(p, "validator"), "unknown validator \"%s\"", validator);
     }
     if ((regex == NULL) != (v == DET_V_EMAIL)) {
-        return fail(b, p, "%s", regex ? "the email validator takes no regex"
-                                      : "missing key \"regex\"");
+        return fail(b, p, "%s",
+                    regex ? "the email validator takes no regex" : "missing key \"regex\"");
     }
     if (trigger && strcmp(trigger, "digits") != 0 && strcmp(trigger, "keyword") != 0) {
         return fail(b, ytree_get(p, "trigger"), "trigger must be digits or keyword, not \"%s\"",
@@ -415,7 +418,8 @@ static int add_domain_hints(struct rules_builder *b, const struct ynode *map)
     int r = want_kind(b, map, YNODE_MAP, "domain_jurisdiction");
     for (size_t i = 0; r == 0 && i + 1 < map->n; i += 2) {
         r = want_kind(b, map->items[i + 1], YNODE_SCALAR, "a jurisdiction");
-        if (r == 0 && grow((void **)&c->hints, &b->caphints, c->nhints + 1, sizeof(*c->hints)) < 0) {
+        if (r == 0 &&
+            grow((void **)&c->hints, &b->caphints, c->nhints + 1, sizeof(*c->hints)) < 0) {
             r = oom(b);
         }
         if (r == 0) {
@@ -451,10 +455,14 @@ static int add_negative_sets(struct rules_builder *b, const struct ynode *doc, u
 
 static int add_type(struct rules_builder *b, const struct ynode *doc)
 {
-    static const char *const keys[] = {
-        "type",    "kind",     "category",      "jurisdiction", "order",   "description",
-        "patterns", "context", "negative",      "negative_sets", "triggers", "terms",
-        "exclude", "domain_jurisdiction", "notes", NULL};
+    static const char *const keys[] = {"type",     "kind",
+                                       "category", "jurisdiction",
+                                       "order",    "description",
+                                       "patterns", "context",
+                                       "negative", "negative_sets",
+                                       "triggers", "terms",
+                                       "exclude",  "domain_jurisdiction",
+                                       "notes",    NULL};
     struct det_catalog *c = b->cat;
     int r = want_kind(b, doc, YNODE_MAP, "a type file");
     r = r ? r : check_keys(b, doc, keys);
@@ -495,8 +503,9 @@ static int add_type(struct rules_builder *b, const struct ynode *doc)
     t->order = (uint8_t)order;
     const struct ynode *patterns = ytree_get(doc, "patterns");
     if (term == (patterns != NULL)) {
-        return fail(b, doc, "%s", term ? "a term type has terms, not patterns"
-                                       : "an identifier type needs patterns");
+        return fail(b, doc, "%s",
+                    term ? "a term type has terms, not patterns"
+                         : "an identifier type needs patterns");
     }
     if (patterns) {
         r = want_kind(b, patterns, YNODE_SEQ, "patterns");
@@ -521,8 +530,9 @@ static int add_type(struct rules_builder *b, const struct ynode *doc)
 
 static int read_scoring(struct rules_builder *b, const struct ynode *doc)
 {
-    static const char *const keys[] = {"threshold", "before", "after", "near", "far_factor",
-                                       "blocked_factor", "cooccur", "cooccur_boost", NULL};
+    static const char *const keys[] = {"threshold", "before",        "after",
+                                       "near",      "far_factor",    "blocked_factor",
+                                       "cooccur",   "cooccur_boost", NULL};
     struct det_scoring *sc = &b->cat->scoring;
     double threshold = 0.5, before = 120, after = 60, near = 40, far = 0.6, blocked = 0.4;
     double cooccur = 200, boost = 0.25;
@@ -687,8 +697,8 @@ static int flatten_keywords(struct rules_builder *b)
 }
 
 /* A literal no text contains (control bytes), added to the global database: with a 2-byte literal
- * among long Chinese ones Vectorscan picks a literal engine that runs about twice as fast on Chinese
- * text (measured; see docs/performance.md). Its matches are ignored. */
+ * among long Chinese ones Vectorscan picks a literal engine that runs about twice as fast on
+ * Chinese text (measured; see docs/performance.md). Its matches are ignored. */
 static const char steering_literal[] = "\x01\x02";
 
 static int build_one_hs(struct det_catalog *c, int which, struct barra_error *reterr)
@@ -811,8 +821,8 @@ int det_catalog_compile(const char *dir, struct det_catalog **ret, struct barra_
     b.verify = det_shape_builder_new();
     b.sha = EVP_MD_CTX_new();
     int r = 0;
-    if (b.cat == NULL || b.digit == NULL || b.keyword == NULL || b.verify == NULL || b.sha == NULL ||
-        EVP_DigestInit_ex(b.sha, EVP_sha256(), NULL) != 1) {
+    if (b.cat == NULL || b.digit == NULL || b.keyword == NULL || b.verify == NULL ||
+        b.sha == NULL || EVP_DigestInit_ex(b.sha, EVP_sha256(), NULL) != 1) {
         r = barra_error_set(reterr, -BARRA_ENOMEM, "out of memory compiling rules");
     }
     struct ynode *catalog = NULL;

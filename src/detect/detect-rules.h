@@ -18,8 +18,8 @@ int det_catalog_compile(const char *dir, struct det_catalog **ret, struct barra_
 /* Appends the binary form of c to out (the Vectorscan database included, for this CPU family). */
 int det_catalog_serialize(const struct det_catalog *c, struct buf *out);
 
-/* Loads a binary catalogue. If its Vectorscan database does not fit this CPU or library, the database
- * is rebuilt from the literals it carries. Returns owned; free with det_catalog_free(). */
+/* Loads a binary catalogue. If its Vectorscan database does not fit this CPU or library, the
+ * database is rebuilt from the literals it carries. Returns owned; free with det_catalog_free(). */
 int det_catalog_load(const void *data, size_t len, struct det_catalog **ret,
                      struct barra_error *reterr);
 

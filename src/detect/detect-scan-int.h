@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The scanner's working state, shared by detect-scan.c (streaming and emission), detect-candidates.c
- * (finding candidates) and detect-score.c (context, overlaps, terms). Private to src/detect/. */
+/* The scanner's working state, shared by detect-scan.c (streaming and emission),
+ * detect-candidates.c (finding candidates) and detect-score.c (context, overlaps, terms). Private
+ * to src/detect/. */
 #ifndef BARRA_DETECT_SCAN_INT_H
 #define BARRA_DETECT_SCAN_INT_H
 
@@ -84,7 +85,8 @@ struct barra_scanner {
     size_t own_from;   /* window offset where the next owned part starts */
     bool stream_started;
 
-    /* Line counting for BARRA_SCAN_LINES: the line number and line start at stream offset line_pos. */
+    /* Line counting for BARRA_SCAN_LINES: the line number and line start at stream offset line_pos.
+     */
     uint64_t line_pos;
     uint64_t line_no;
     uint64_t line_start;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The scanner: windows over the text (the whole text at once, or a stream in pieces), and findings
- * handed to the caller in order. A stream is cut into owned parts of DET_CHUNK bytes, each scanned with
- * DET_MARGIN bytes of context on both sides, so that every finding and its context are seen whole and
- * the result does not depend on how the text was cut. */
+ * handed to the caller in order. A stream is cut into owned parts of DET_CHUNK bytes, each scanned
+ * with DET_MARGIN bytes of context on both sides, so that every finding and its context are seen
+ * whole and the result does not depend on how the text was cut. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "detect/detect-scan-int.h"
+
 #include "core/banned.h"
 
 #define DET_CHUNK  (1u << 20)

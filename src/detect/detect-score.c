@@ -3,12 +3,12 @@
  * interpretation of each stretch of text wins, and sensitive-category terms are added. */
 #include "config.h"
 
-#include "detect/detect-scan-int.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "detect/detect-scan-int.h"
+
 #include "core/banned.h"
 
 static int cmp_cand_start(const void *a, const void *b)
@@ -23,7 +23,8 @@ static int cmp_cand_start(const void *a, const void *b)
     return (int)x->type - (int)y->type;
 }
 
-/* Index of the first hit whose end is >= pos (hits are in end order, as Vectorscan reports them). */
+/* Index of the first hit whose end is >= pos (hits are in end order, as Vectorscan reports them).
+ */
 static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t pos)
 {
     size_t lo = 0, hi = s->nhits;
@@ -42,19 +43,19 @@ static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t
  * candidates. A keyword counts for a value on its own line and clause; how much it counts beyond
  * those depends on what it is (see keyword_factor). */
 struct around {
-    uint32_t nl1, nl2;            /* just after the last two newlines before the candidate, or 0 */
-    uint32_t nl_after;            /* the first newline after it, or UINT32_MAX */
-    uint32_t comma_before;        /* start of the last clause mark (，,、;。！？ ...) before it, or 0 */
-    uint32_t sentence_before;     /* start of the last sentence mark (。！？;；!?) before it, or 0 */
+    uint32_t nl1, nl2;     /* just after the last two newlines before the candidate, or 0 */
+    uint32_t nl_after;     /* the first newline after it, or UINT32_MAX */
+    uint32_t comma_before; /* start of the last clause mark (，,、;。！？ ...) before it, or 0 */
+    uint32_t sentence_before; /* start of the last sentence mark (。！？;；!?) before it, or 0 */
     bool has_comma_before, has_sentence_before;
-    uint32_t comma_after;         /* start of the first clause mark after it, or UINT32_MAX */
-    uint32_t sentence_after;      /* ... sentence mark, or UINT32_MAX */
-    uint32_t block_before;        /* latest start of another type's candidate wholly before, or none */
+    uint32_t comma_after;    /* start of the first clause mark after it, or UINT32_MAX */
+    uint32_t sentence_after; /* ... sentence mark, or UINT32_MAX */
+    uint32_t block_before;   /* latest start of another type's candidate wholly before, or none */
     bool has_block_before;
-    uint32_t same_before;         /* latest start of a same-type candidate wholly before, or none */
+    uint32_t same_before; /* latest start of a same-type candidate wholly before, or none */
     bool has_same_before;
-    uint32_t block_after;         /* earliest end of another type's candidate wholly after, or MAX */
-    uint32_t next_start;          /* start of the next candidate of any type after it, or MAX */
+    uint32_t block_after; /* earliest end of another type's candidate wholly after, or MAX */
+    uint32_t next_start;  /* start of the next candidate of any type after it, or MAX */
 };
 
 /* The clause mark that ends at buf[i] (ASCII , ; ! ? or the full-width and ideographic ones), as
@@ -204,8 +205,7 @@ static float keyword_factor(const struct det_scoring *sc, const uint8_t *buf, si
         bool across_line = a->nl1 && h->end < a->nl1;
         bool across_comma = a->has_comma_before && h->end <= a->comma_before;
         bool across_sentence = a->has_sentence_before && h->end <= a->sentence_before;
-        if (negative &&
-            (across_line || across_comma || number_between(buf, h->end, c->start))) {
+        if (negative && (across_line || across_comma || number_between(buf, h->end, c->start))) {
             return 0;
         }
         if (across_line && a->nl2 && h->end < a->nl2) {
@@ -251,7 +251,8 @@ static float keyword_factor(const struct det_scoring *sc, const uint8_t *buf, si
 }
 
 /* Context gathered for one candidate: positive keywords combine (noisy-OR: two weak hints make a
- * stronger one), the strongest negative counts, and whichever kind is nearer wins over the other. */
+ * stronger one), the strongest negative counts, and whichever kind is nearer wins over the other.
+ */
 struct context {
     float pos_miss; /* product of (1 - weight) over positive hits */
     float neg;
@@ -362,7 +363,8 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 static int cmp_by_score(const void *a, const void *b, void *ctx)
 {
     const struct barra_scanner *s = ctx;
-    const struct det_cand *x = &s->cands[*(const uint32_t *)a], *y = &s->cands[*(const uint32_t *)b];
+    const struct det_cand *x = &s->cands[*(const uint32_t *)a],
+                          *y = &s->cands[*(const uint32_t *)b];
     if (x->score != y->score) {
         return x->score > y->score ? -1 : 1;
     }
@@ -389,12 +391,13 @@ static size_t first_starting_at_or_after(const struct det_cand *cands, size_t n,
     return lo;
 }
 
-/* Whether a chosen one of cands[0..n) (sorted by start) overlaps [start, end). Candidates are at most
- * DET_MAX_CANDIDATE long, so only those starting shortly before `start` can reach into it. */
+/* Whether a chosen one of cands[0..n) (sorted by start) overlaps [start, end). Candidates are at
+ * most DET_MAX_CANDIDATE long, so only those starting shortly before `start` can reach into it. */
 static bool overlaps_chosen(const struct det_cand *cands, size_t n, uint32_t start, uint32_t end)
 {
     uint32_t from = start > DET_MAX_CANDIDATE ? start - DET_MAX_CANDIDATE : 0;
-    for (size_t i = first_starting_at_or_after(cands, n, from); i < n && cands[i].start < end; i++) {
+    for (size_t i = first_starting_at_or_after(cands, n, from); i < n && cands[i].start < end;
+         i++) {
         if (cands[i].chosen && cands[i].end > start) {
             return true;
         }
@@ -402,8 +405,8 @@ static bool overlaps_chosen(const struct det_cand *cands, size_t n, uint32_t sta
     return false;
 }
 
-/* Greedy by score: the best interpretation of each stretch of text wins, ties to the longer span and
- * then to the type listed first. */
+/* Greedy by score: the best interpretation of each stretch of text wins, ties to the longer span
+ * and then to the type listed first. */
 static int choose_identifiers(struct barra_scanner *s)
 {
     size_t n = s->ncands;
@@ -444,7 +447,8 @@ static bool hit_has_role(const struct det_catalog *cat, const struct det_hit *h,
 }
 
 /* A term hit is dropped when a longer word covers it: a longer term or an exclusion ("人工智能"
- * around "人工"), a word that lowers scores ("流水号" around "流水"), or, for a weak term, any keyword
+ * around "人工"), a word that lowers scores ("流水号" around "流水"), or, for a weak term, any
+ * keyword
  * ("藍卡號碼" around "卡號"). */
 static bool term_covered(const struct barra_scanner *s, size_t i, bool weak)
 {
@@ -459,15 +463,16 @@ static bool term_covered(const struct barra_scanner *s, size_t i, bool weak)
             continue;
         }
         if (weak || hit_has_role(s->cat, o, DET_ROLE_TERM) ||
-            hit_has_role(s->cat, o, DET_ROLE_EXCLUDE) || hit_has_role(s->cat, o, DET_ROLE_NEGATIVE)) {
+            hit_has_role(s->cat, o, DET_ROLE_EXCLUDE) ||
+            hit_has_role(s->cat, o, DET_ROLE_NEGATIVE)) {
             return true;
         }
     }
     return false;
 }
 
-/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end). Identifiers
- * (cands[0..nident)) are sorted by start; terms follow in the order of their end. */
+/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end).
+ * Identifiers (cands[0..nident)) are sorted by start; terms follow in the order of their end. */
 static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t start, uint32_t end,
                         uint32_t dist)
 {
@@ -498,8 +503,8 @@ static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t s
     return false;
 }
 
-/* Whether the word at h is the label of a chosen identifier right beside it ("信用卡 6225 ..."): the
- * identifier already says it, so the word is not reported again as a term. */
+/* Whether the word at h is the label of a chosen identifier right beside it ("信用卡 6225 ..."):
+ * the identifier already says it, so the word is not reported again as a term. */
 static bool labels_chosen(const struct barra_scanner *s, size_t nident, const struct det_hit *h)
 {
     const struct det_catalog *cat = s->cat;
@@ -561,8 +566,7 @@ static int add_terms(struct barra_scanner *s)
     const struct det_scoring *sc = &cat->scoring;
     for (size_t i = nident; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
-        if (c->score < s->min_score &&
-            has_company(s, nident, c->start, c->end, sc->cooccur)) {
+        if (c->score < s->min_score && has_company(s, nident, c->start, c->end, sc->cooccur)) {
             c->score += sc->cooccur_boost;
             if (c->score > 1) {
                 c->score = 1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Regex dialect -> AST -> Thompson NFA -> DFA by subset construction. Runs when rules are compiled (at
- * build time for the shipped rules), never on the scan path. */
+/* Regex dialect -> AST -> Thompson NFA -> DFA by subset construction. Runs when rules are compiled
+ * (at build time for the shipped rules), never on the scan path. */
 #include "config.h"
 
 #include "detect/detect-shape.h"
@@ -12,13 +12,14 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/utf8.h"
+
 #include "core/banned.h"
 
-#define SHAPE_MAX_REPEAT   64
-#define SHAPE_MAX_NFA      200000
-#define SHAPE_MAX_DFA      60000
-#define SHAPE_NO_STATE     UINT32_MAX
-#define SHAPE_CP_MAX       0x110000u
+#define SHAPE_MAX_REPEAT 64
+#define SHAPE_MAX_NFA    200000
+#define SHAPE_MAX_DFA    60000
+#define SHAPE_NO_STATE   UINT32_MAX
+#define SHAPE_CP_MAX     0x110000u
 
 /* ---- character sets: sorted, disjoint ranges [lo, hi] ---- */
 
@@ -190,9 +191,9 @@ static int builder_intern_set(struct det_shape_builder *b, struct cset *s, uint3
 static int parse_fail(struct parser *ps, const char *what)
 {
     if (ps->err == 0) {
-        ps->err = barra_error_set_at(ps->reterr, -BARRA_EPARSE, NULL, 0,
-                                     (uint32_t)(ps->p - ps->src) + 1, "pattern \"%s\": %s", ps->src,
-                                     what);
+        ps->err =
+            barra_error_set_at(ps->reterr, -BARRA_EPARSE, NULL, 0, (uint32_t)(ps->p - ps->src) + 1,
+                               "pattern \"%s\": %s", ps->src, what);
     }
     return ps->err;
 }
@@ -228,7 +229,8 @@ static uint32_t parse_char(struct parser *ps)
     return cp;
 }
 
-/* Escapes naming a class: \d digit, \u upper-case letter, \l any letter, \w letter or digit, \s space. */
+/* Escapes naming a class: \d digit, \u upper-case letter, \l any letter, \w letter or digit, \s
+ * space. */
 static int escape_set(struct parser *ps, char e, struct cset *s)
 {
     int r = 0;
@@ -671,7 +673,7 @@ int det_shape_add(struct det_shape_builder *b, const char *regex, uint16_t patte
 
 struct alphabet {
     uint32_t nbounds;
-    uint32_t *bounds;  /* sorted interval starts; interval i = [bounds[i], bounds[i+1]) */
+    uint32_t *bounds;   /* sorted interval starts; interval i = [bounds[i], bounds[i+1]) */
     uint16_t *class_of; /* per interval */
     uint32_t nclasses;
     uint8_t *member; /* nclasses * nsets: does class c belong to set s */

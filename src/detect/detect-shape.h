@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Shapes: a small regular-expression dialect over folded code points (documented in docs/entities.md),
- * compiled into one DFA per trigger kind. Every pattern is anchored at a candidate start; the DFA
- * reports which patterns accept at each position. */
+/* Shapes: a small regular-expression dialect over folded code points (documented in
+ * docs/entities.md), compiled into one DFA per trigger kind. Every pattern is anchored at a
+ * candidate start; the DFA reports which patterns accept at each position. */
 #ifndef BARRA_DETECT_SHAPE_H
 #define BARRA_DETECT_SHAPE_H
 

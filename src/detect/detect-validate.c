@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/date.h"
+
 #include "core/banned.h"
 
 static const char *const validator_names[DET_V_COUNT] = {
@@ -84,8 +85,8 @@ static bool province_valid(int p)
            (p >= 41 && p <= 46) || (p >= 50 && p <= 54) || (p >= 61 && p <= 65);
 }
 
-/* A birth date YYYYMMDD written in s[0..8): a real date from 1880 (the standard's own example) up to
- * the reference date. */
+/* A birth date YYYYMMDD written in s[0..8): a real date from 1880 (the standard's own example) up
+ * to the reference date. */
 static int32_t birth_date(const char *s, int32_t today)
 {
     if (!all_digits(s, 8)) {
@@ -169,8 +170,8 @@ static bool check_cn_id15(const struct det_catalog *c, const char *s, size_t n, 
     return true;
 }
 
-static bool check_cn_disability(const struct det_catalog *c, const char *s, size_t n,
-                                int32_t today, struct det_verdict *v)
+static bool check_cn_disability(const struct det_catalog *c, const char *s, size_t n, int32_t today,
+                                struct det_verdict *v)
 {
     if (n != 20 || !check_cn_id18(c, s, 18, today, v)) {
         return false;
@@ -275,7 +276,8 @@ bool det_check_tw(const char *s)
     digits[0] = first / 10;
     digits[1] = first % 10;
     if (s[1] >= 'A' && s[1] <= 'Z') {
-        /* Old-style resident certificate: the second letter counts by the units digit of its code. */
+        /* Old-style resident certificate: the second letter counts by the units digit of its code.
+         */
         digits[2] = tw_letter_code(s[1]) % 10;
     } else if (s[1] >= '0' && s[1] <= '9') {
         digits[2] = s[1] - '0';

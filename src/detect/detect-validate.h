@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Validators: the checks that turn a shape match into a finding (checksums, calendar dates, region
- * codes, card ranges). Each works on the normalised value: ASCII, upper-case, separators removed, mask
- * characters kept as '*'. */
+ * codes, card ranges). Each works on the normalised value: ASCII, upper-case, separators removed,
+ * mask characters kept as '*'. */
 #ifndef BARRA_DETECT_VALIDATE_H
 #define BARRA_DETECT_VALIDATE_H
 
@@ -28,16 +28,16 @@ bool det_validate(enum det_validator v, const struct det_catalog *c, const char 
 
 /* The check characters themselves, exposed for tests. Each returns -1 when the input is not of the
  * expected form. */
-int det_check_mod11_2(const char *digits17);  /* '0'-'9' or 'X' */
+int det_check_mod11_2(const char *digits17);    /* '0'-'9' or 'X' */
 int det_check_hkid(const char *body, size_t n); /* body = 1-2 letters + 6 digits; '0'-'9' or 'A' */
-bool det_check_tw(const char *s);             /* 10 characters, letter + 9 digits or 2 letters + 8 */
-int det_check_uscc(const char *s17);          /* the 18th character */
-int det_check_gb11714(const char *s8);        /* the 9th character of an organisation code */
+bool det_check_tw(const char *s);      /* 10 characters, letter + 9 digits or 2 letters + 8 */
+int det_check_uscc(const char *s17);   /* the 18th character */
+int det_check_gb11714(const char *s8); /* the 9th character of an organisation code */
 bool det_check_luhn(const char *digits, size_t n);
 int det_check_mrz(const char *s, size_t n); /* ICAO 9303 7-3-1 check digit 0-9 */
 
-/* Parses the date written in `s[0..n)` (digits, Chinese numerals, month names, 年月日, 民國). Returns
- * YYYYMMDD or 0 when it is not a real date. */
+/* Parses the date written in `s[0..n)` (digits, Chinese numerals, month names, 年月日, 民國).
+ * Returns YYYYMMDD or 0 when it is not a real date. */
 int32_t det_parse_date(const char *s, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "detect/detect-rules.h"
 #include "detect/detect-scan-int.h"
+
 #include "core/banned.h"
 
 /* The shipped catalogue, compiled from rules/entities/ at build time (builtin-catalog.c). */
@@ -40,17 +41,18 @@ BARRA_EXPORT int barra_detector_new(const struct barra_detector_options *opts,
         opts = &defaults;
     }
     if (opts->min_score > 1) {
-        return barra_error_set(reterr, -BARRA_EINVAL, "minimum score %g is above 1", opts->min_score);
+        return barra_error_set(reterr, -BARRA_EINVAL, "minimum score %g is above 1",
+                               opts->min_score);
     }
     int32_t today = opts->reference_date ? opts->reference_date : date_today();
     if (!date_is_valid(today / 10000, today / 100 % 100, today % 100)) {
-        return barra_error_set(reterr, -BARRA_EINVAL, "reference date %d is not a real date (YYYYMMDD)",
-                               (int)today);
+        return barra_error_set(reterr, -BARRA_EINVAL,
+                               "reference date %d is not a real date (YYYYMMDD)", (int)today);
     }
     struct det_catalog *cat = NULL;
-    int r = opts->rules_dir ? det_catalog_compile(opts->rules_dir, &cat, reterr)
-                            : det_catalog_load(barra_builtin_catalog, barra_builtin_catalog_len,
-                                               &cat, reterr);
+    int r = opts->rules_dir
+                ? det_catalog_compile(opts->rules_dir, &cat, reterr)
+                : det_catalog_load(barra_builtin_catalog, barra_builtin_catalog_len, &cat, reterr);
     if (r < 0) {
         return r;
     }

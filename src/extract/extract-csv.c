@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
+
 #include "core/banned.h"
 
 enum csv_state {
@@ -24,20 +25,21 @@ struct barra_csv {
     char delim;
     size_t max_record;
     enum csv_state state;
-    struct buf text;      /* the current row's cell contents, back to back */
-    size_t *ends;         /* end offset of each finished cell in text */
+    struct buf text; /* the current row's cell contents, back to back */
+    size_t *ends;    /* end offset of each finished cell in text */
     size_t nends, capends;
     struct barra_csv_cell *cells;
     size_t capcells;
-    uint64_t line;      /* current line, 1-based */
-    uint64_t row_line;  /* line the current row started on */
+    uint64_t line;     /* current line, 1-based */
+    uint64_t row_line; /* line the current row started on */
     bool row_started;
 };
 
 BARRA_EXPORT int barra_csv_new(char delimiter, size_t max_record, barra_csv_t **ret,
                                struct barra_error *reterr)
 {
-    if (ret == NULL || delimiter == '"' || delimiter == '\n' || delimiter == '\r' || max_record == 0) {
+    if (ret == NULL || delimiter == '"' || delimiter == '\n' || delimiter == '\r' ||
+        max_record == 0) {
         return barra_error_set(reterr, -BARRA_EINVAL, "invalid CSV reader arguments");
     }
     barra_csv_t *c = barra_calloc(1, sizeof(*c));

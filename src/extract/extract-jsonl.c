@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A JSON Lines record reader for the scan path: one pass over the bytes, full validation of the JSON
- * grammar, and unescaping only of the strings asked for (a general JSON library builds a whole tree
- * and runs several times slower here). */
+/* A JSON Lines record reader for the scan path: one pass over the bytes, full validation of the
+ * JSON grammar, and unescaping only of the strings asked for (a general JSON library builds a whole
+ * tree and runs several times slower here). */
 #include "config.h"
 
 #include <string.h>
@@ -16,13 +16,14 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/utf8.h"
+
 #include "core/banned.h"
 
 #define JSONL_MAX_DEPTH 64
 #define JSONL_MAX_PATH  1024
 
 struct field_slot {
-    size_t path_off, path_len; /* into paths */
+    size_t path_off, path_len;   /* into paths */
     size_t value_off, value_len; /* into values */
 };
 
@@ -111,7 +112,8 @@ static int fail(struct parser *ps, const char *what)
 
 static void skip_ws(struct parser *ps)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r' || *ps->p == '\n')) {
+    while (ps->p < ps->end &&
+           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r' || *ps->p == '\n')) {
         ps->p++;
     }
 }
@@ -342,8 +344,8 @@ static int add_slot(struct parser *ps, size_t value_off)
     if (buf_append(&j->paths, ps->path, ps->path_len) < 0) {
         return barra_error_set(ps->reterr, -BARRA_ENOMEM, "out of memory");
     }
-    j->slots[j->nslots++] = (struct field_slot){path_off, ps->path_len, value_off,
-                                                 j->values.len - value_off};
+    j->slots[j->nslots++] =
+        (struct field_slot){path_off, ps->path_len, value_off, j->values.len - value_off};
     return 0;
 }
 

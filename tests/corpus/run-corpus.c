@@ -138,7 +138,8 @@ static bool matches(const struct mark *want, int nwant, const struct found *got,
         bool ok = false;
         for (int k = 0; k < nwant && !ok; k++) {
             ok = strcmp(want[k].type, g->type) == 0 && want[k].start == g->start &&
-                 want[k].end == g->end && (!want[k].subtype[0] || strcmp(want[k].subtype, g->subtype) == 0);
+                 want[k].end == g->end &&
+                 (!want[k].subtype[0] || strcmp(want[k].subtype, g->subtype) == 0);
         }
         if (!ok) {
             return false;

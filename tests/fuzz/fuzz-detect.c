@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     struct tally whole = {0}, parts = {0};
-    if (barra_scanner_scan(scanner, (const char *)data, size, (const char *)data, size < 16 ? size : 16,
-                           count, &whole) < 0) {
+    if (barra_scanner_scan(scanner, (const char *)data, size, (const char *)data,
+                           size < 16 ? size : 16, count, &whole) < 0) {
         abort();
     }
     /* Without the label the two must agree exactly. */

@@ -31,7 +31,8 @@ int main(void)
             return 2;
         }
         struct det_verdict verdict;
-        bool ok = det_validate((enum det_validator)v, cat, value, strlen(value), 20261123, &verdict);
+        bool ok =
+            det_validate((enum det_validator)v, cat, value, strlen(value), 20261123, &verdict);
         printf("%d\n", ok ? 1 : 0);
     }
     det_catalog_free(cat);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The vectorised UTF-8 validator must agree with the scalar decoder on every input: crafted edge
- * cases (overlong forms, surrogates, limits, truncation at every position) and random byte strings. */
+ * cases (overlong forms, surrogates, limits, truncation at every position) and random byte strings.
+ */
 #include "config.h"
 
 #include <setjmp.h>
@@ -40,8 +41,8 @@ static void test_edge_cases(void **state)
         {"\xf4\x8f\xbf\xbf", 4, true},  /* U+10FFFF */
         {"\xf4\x90\x80\x80", 4, false}, /* above U+10FFFF */
         {"\xf5\x80\x80\x80", 4, false},
-        {"\x80", 1, false},             /* stray continuation */
-        {"\xe4\xb8", 2, false},         /* truncated */
+        {"\x80", 1, false},     /* stray continuation */
+        {"\xe4\xb8", 2, false}, /* truncated */
         {"身份证", 9, true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -49,16 +50,21 @@ static void test_edge_cases(void **state)
     }
 }
 
-/* Every prefix of a long valid text: truncation inside a character must be caught wherever it falls,
- * including across the 32-byte blocks of the vector code. */
+/* Every prefix of a long valid text: truncation inside a character must be caught wherever it
+ * falls, including across the 32-byte blocks of the vector code. */
 static void test_truncation_everywhere(void **state)
 {
     (void)state;
     char text[600];
     size_t n = 0;
     while (n + 4 < sizeof(text)) {
-        memcpy(text + n, n % 7 == 0 ? "a" : n % 3 == 0 ? "\xf0\x9f\x98\x80" : "\xe4\xb8\xad",
-               n % 7 == 0 ? 1 : n % 3 == 0 ? 4 : 3);
+        memcpy(text + n,
+               n % 7 == 0   ? "a"
+               : n % 3 == 0 ? "\xf0\x9f\x98\x80"
+                            : "\xe4\xb8\xad",
+               n % 7 == 0   ? 1
+               : n % 3 == 0 ? 4
+                            : 3);
         n += n % 7 == 0 ? 1 : n % 3 == 0 ? 4 : 3;
     }
     for (size_t k = 0; k <= n; k++) {

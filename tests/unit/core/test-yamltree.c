@@ -43,11 +43,11 @@ static void expect_error(const char *doc, int code, unsigned line)
 static void test_refusals(void **state)
 {
     (void)state;
-    expect_error("a: &x 1\nb: *x\n", -BARRA_EPARSE, 1);     /* anchors: billion laughs */
-    expect_error("a: 1\nb: 2\na: 3\n", -BARRA_EPARSE, 3);   /* duplicate key */
-    expect_error("a: [1, 2\n", -BARRA_EPARSE, 2);           /* unterminated */
-    expect_error("? [a]\n: b\n", -BARRA_EPARSE, 1);         /* non-scalar key */
-    expect_error("a: 1\n---\nb: 2\n", -BARRA_EPARSE, 2);    /* two documents: at the --- */
+    expect_error("a: &x 1\nb: *x\n", -BARRA_EPARSE, 1);   /* anchors: billion laughs */
+    expect_error("a: 1\nb: 2\na: 3\n", -BARRA_EPARSE, 3); /* duplicate key */
+    expect_error("a: [1, 2\n", -BARRA_EPARSE, 2);         /* unterminated */
+    expect_error("? [a]\n: b\n", -BARRA_EPARSE, 1);       /* non-scalar key */
+    expect_error("a: 1\n---\nb: 2\n", -BARRA_EPARSE, 2);  /* two documents: at the --- */
 }
 
 static void test_depth_limit(void **state)

@@ -36,7 +36,8 @@ static int whole_path(const char *rules_dir)
     int found = 0;
     int r = barra_detector_new(&o, &d, &err);
     r = r ? r : barra_scanner_new(d, BARRA_SCAN_LINES | BARRA_SCAN_CHECK_UTF8, &s, &err);
-    const char *text = "身份证 11010519491231002X，電話 +853 6612 3456，诊断 糖尿病，出生日期 1990-03-07";
+    const char *text =
+        "身份证 11010519491231002X，電話 +853 6612 3456，诊断 糖尿病，出生日期 1990-03-07";
     r = r ? r : barra_scanner_scan(s, text, strlen(text), "label", 5, count, &found);
     r = r ? r : barra_scanner_feed(s, text, strlen(text), count, &found);
     r = r ? r : barra_scanner_finish(s, count, &found);

@@ -131,14 +131,24 @@ static void test_lines_and_columns(void **state)
     free(r.v);
 }
 
-/* A long text with identifiers everywhere, including across the 1 MiB parts the scanner works in. */
+/* A long text with identifiers everywhere, including across the 1 MiB parts the scanner works in.
+ */
 static char *long_text(size_t *ret_len)
 {
     static const char *const pieces[] = {
-        "身份证号码：11010519491231002X，", "普通聊天内容，没有个人资料。", "HKID A123456(3) ",
-        "電話 +853 6612 3456 ", "卡号 6225 8800 1234 5675\n", "email chan.taiman@example.com.hk ",
-        "订单号 11010519491231002X ", "出生日期：1990年3月7日 ", "诊断 糖尿病 ", "MOP 12345678 ",
-        "澳門身份證 1234567(8) ", "Q3 results in room 12 ", "Exit-Entry Permit C12345678 ",
+        "身份证号码：11010519491231002X，",
+        "普通聊天内容，没有个人资料。",
+        "HKID A123456(3) ",
+        "電話 +853 6612 3456 ",
+        "卡号 6225 8800 1234 5675\n",
+        "email chan.taiman@example.com.hk ",
+        "订单号 11010519491231002X ",
+        "出生日期：1990年3月7日 ",
+        "诊断 糖尿病 ",
+        "MOP 12345678 ",
+        "澳門身份證 1234567(8) ",
+        "Q3 results in room 12 ",
+        "Exit-Entry Permit C12345678 ",
     };
     size_t cap = 3u << 20, len = 0;
     char *t = malloc(cap + 256);
@@ -301,10 +311,14 @@ static void test_callback_stops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets_in_original_bytes), cmocka_unit_test(test_glued_to_chinese_and_masked),
-        cmocka_unit_test(test_lines_and_columns),         cmocka_unit_test(test_stream_equals_whole),
-        cmocka_unit_test(test_label_is_context),          cmocka_unit_test(test_utf8_stats),
-        cmocka_unit_test(test_options),                   cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_offsets_in_original_bytes),
+        cmocka_unit_test(test_glued_to_chinese_and_masked),
+        cmocka_unit_test(test_lines_and_columns),
+        cmocka_unit_test(test_stream_equals_whole),
+        cmocka_unit_test(test_label_is_context),
+        cmocka_unit_test(test_utf8_stats),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_callback_stops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,7 +51,7 @@ static void test_union_of_patterns(void **state)
     assert_int_equal(accepts(&d, "1234567"), 0);
     assert_int_equal(accepts(&d, "ABC123456(3)"), 0);
     assert_true(det_dfa_can_start(&d, '+'));
-    assert_true(det_dfa_can_start(&d, 0x7CA4)); /* 粤 */
+    assert_true(det_dfa_can_start(&d, 0x7CA4));  /* 粤 */
     assert_false(det_dfa_can_start(&d, 0x4E2D)); /* 中 */
     det_dfa_done(&d);
     det_shape_builder_free(b);

@@ -125,8 +125,8 @@ static void test_hkid(void **state)
 static void test_taiwan(void **state)
 {
     (void)state;
-    const char *good[] = {"A123456789", "F131104093", "B222222228", "H287654322", "F800000019",
-                          "A901234561"};
+    const char *good[] = {"A123456789", "F131104093", "B222222228",
+                          "H287654322", "F800000019", "A901234561"};
     for (size_t i = 0; i < 6; i++) {
         assert_true(valid(DET_V_TW_ID, good[i]));
     }
@@ -152,7 +152,8 @@ static void test_uscc(void **state)
     /* The real pilot-zone code fails the national check: found only with a keyword (pattern
      * "unchecked"), never by the validator. */
     assert_false(valid(DET_V_USCC, "91350211M0000XUF46"));
-    /* An individual business (个体工商户, 92...) identifies a person (code from tests/gen/pii.py). */
+    /* An individual business (个体工商户, 92...) identifies a person (code from tests/gen/pii.py).
+     */
     struct det_verdict v;
     assert_true(det_validate(DET_V_USCC, cat, "92350919H4BXKFLJ8X", 18, 20261123, &v));
     assert_string_equal(v.subtype, "individual_business");
@@ -194,9 +195,10 @@ static void test_mrz(void **state)
 static void test_dates(void **state)
 {
     (void)state;
-    const char *s[] = {"1990-03-07", "07/03/1990", "1990年3月7日", "一九九〇年三月七日", "7 Mar 1990",
-                       "March 7, 1990", "7 de Março de 1990", "民國79年3月7日", "79.03.07",
-                       "19900307", "1990/3/7"};
+    const char *s[] = {"1990-03-07",         "07/03/1990",     "1990年3月7日",
+                       "一九九〇年三月七日", "7 Mar 1990",     "March 7, 1990",
+                       "7 de Março de 1990", "民國79年3月7日", "79.03.07",
+                       "19900307",           "1990/3/7"};
     for (size_t i = 0; i < sizeof(s) / sizeof(*s); i++) {
         assert_int_equal(det_parse_date(s[i], strlen(s[i])), 19900307);
     }
@@ -204,17 +206,23 @@ static void test_dates(void **state)
     assert_int_equal(det_parse_date("31/04/1990", 10), 0);
     /* Month first only when the day-first reading is impossible. */
     assert_int_equal(det_parse_date("03/27/1990", 10), 19900327);
-    assert_int_equal(det_parse_date("二〇一五年十二月三十一日", strlen("二〇一五年十二月三十一日")), 20151231);
+    assert_int_equal(det_parse_date("二〇一五年十二月三十一日", strlen("二〇一五年十二月三十一日")),
+                     20151231);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mod11_2),    cmocka_unit_test(test_cn_resident_id),
-        cmocka_unit_test(test_permits_share_checksum), cmocka_unit_test(test_legacy_and_minor),
-        cmocka_unit_test(test_hkid),       cmocka_unit_test(test_taiwan),
-        cmocka_unit_test(test_uscc),       cmocka_unit_test(test_cards),
-        cmocka_unit_test(test_mrz),        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_mod11_2),
+        cmocka_unit_test(test_cn_resident_id),
+        cmocka_unit_test(test_permits_share_checksum),
+        cmocka_unit_test(test_legacy_and_minor),
+        cmocka_unit_test(test_hkid),
+        cmocka_unit_test(test_taiwan),
+        cmocka_unit_test(test_uscc),
+        cmocka_unit_test(test_cards),
+        cmocka_unit_test(test_mrz),
+        cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,8 +21,8 @@ struct rows {
 static int on_row(const struct barra_csv_cell *cells, size_t n, uint64_t line, void *ud)
 {
     struct rows *r = ud;
-    r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "%llu:",
-                               (unsigned long long)line);
+    r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len,
+                               "%llu:", (unsigned long long)line);
     for (size_t i = 0; i < n; i++) {
         r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "[%.*s]",
                                    (int)cells[i].value_len, cells[i].value);
@@ -55,7 +55,8 @@ static void run(const char *input, size_t step, size_t max, char delim, struct r
 static void test_quoting_any_cut(void **state)
 {
     (void)state;
-    const char *in = "name,id\r\n\"Chan, Tai Man\",\"A123456(3)\"\r\n\"multi\nline\",\"say \"\"hi\"\"\"\nlast,row";
+    const char *in =
+        "name,id\r\n\"Chan, Tai Man\",\"A123456(3)\"\r\n\"multi\nline\",\"say \"\"hi\"\"\"\nlast,row";
     const char *want = "1:[name][id]\n2:[Chan, Tai Man][A123456(3)]\n3:[multi\nline][say \"hi\"]\n"
                        "5:[last][row]\n";
     for (size_t step = 1; step <= strlen(in); step++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The JSON Lines reader: selected fields unescaped, ids, nested paths, and malformed records refused
- * with the byte where they go wrong. */
+/* The JSON Lines reader: selected fields unescaped, ids, nested paths, and malformed records
+ * refused with the byte where they go wrong. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -19,8 +19,9 @@ static void test_selected_fields(void **state)
     barra_jsonl_t *j;
     struct barra_error err;
     assert_int_equal(barra_jsonl_new(fields, 2, "id", &j, &err), 0);
-    const char *rec = "{\"id\": 42, \"text\": \"a\\u00e9\\ud83d\\ude00\\n\\\"b\\\"\", "
-                      "\"meta\": {\"note\": \"x\", \"other\": [1, 2.5e3, true, null]}, \"skip\": \"y\"}";
+    const char *rec =
+        "{\"id\": 42, \"text\": \"a\\u00e9\\ud83d\\ude00\\n\\\"b\\\"\", "
+        "\"meta\": {\"note\": \"x\", \"other\": [1, 2.5e3, true, null]}, \"skip\": \"y\"}";
     assert_int_equal(barra_jsonl_parse(j, rec, strlen(rec), &err), 0);
     assert_int_equal(barra_jsonl_field_count(j), 2);
     const struct barra_jsonl_field *f = barra_jsonl_field(j, 0);
@@ -67,15 +68,15 @@ static void test_broken_records(void **state)
     barra_jsonl_t *j;
     struct barra_error err;
     assert_int_equal(barra_jsonl_new(NULL, 0, NULL, &j, &err), 0);
-    expect_broken(j, "{\"a\": \"x}", 10);         /* unterminated string */
-    expect_broken(j, "{\"a\" 1}", 6);             /* missing colon */
-    expect_broken(j, "[1, 2]", 1);                /* not an object */
-    expect_broken(j, "{\"a\": 01}", 8);           /* leading zero, then junk */
-    expect_broken(j, "{\"a\": \"\\x\"}", 9);      /* bad escape: at the x */
-    expect_broken(j, "{\"a\": tru}", 7);          /* bad literal */
-    expect_broken(j, "{\"a\": 1} x", 10);         /* trailing text */
-    expect_broken(j, "{\"a\": \"b\tc\"}", 9);     /* raw control character */
-    expect_broken(j, "", 1);                      /* empty */
+    expect_broken(j, "{\"a\": \"x}", 10);     /* unterminated string */
+    expect_broken(j, "{\"a\" 1}", 6);         /* missing colon */
+    expect_broken(j, "[1, 2]", 1);            /* not an object */
+    expect_broken(j, "{\"a\": 01}", 8);       /* leading zero, then junk */
+    expect_broken(j, "{\"a\": \"\\x\"}", 9);  /* bad escape: at the x */
+    expect_broken(j, "{\"a\": tru}", 7);      /* bad literal */
+    expect_broken(j, "{\"a\": 1} x", 10);     /* trailing text */
+    expect_broken(j, "{\"a\": \"b\tc\"}", 9); /* raw control character */
+    expect_broken(j, "", 1);                  /* empty */
     char deep[300];
     size_t n = 0;
     deep[n++] = '{';
