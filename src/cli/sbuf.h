@@ -36,7 +36,7 @@ static inline bool sbuf_reserve(struct sbuf *b, size_t extra)
 
 static inline void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
-    if (sbuf_reserve(b, n)) {
+    if (n && sbuf_reserve(b, n)) {
         memcpy(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';

@@ -62,7 +62,8 @@ const char *barra_errname(int err)
     return e ? e->name : "EUNKNOWN";
 }
 
-static void error_vset(struct barra_error *reterr, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void error_vset(struct barra_error *reterr, int code,
+                                                             const char *fmt, va_list ap)
 {
     reterr->code = code;
     (void)vsnprintf(reterr->message, sizeof(reterr->message), fmt, ap);

@@ -348,8 +348,11 @@ static bool bounds_ok(const struct det_window *w, size_t start, size_t end, unsi
     }
     uint32_t prev, prev2;
     size_t at, at2;
-    if (char_before(w, start, &prev, &at) && (nb = sep_bit(prev)) != 0 &&
-        char_before(w, at, &prev2, &at2) && (det_is_digit(prev2) || prev2 == '*') &&
+    if (!char_before(w, start, &prev, &at)) {
+        return true;
+    }
+    nb = sep_bit(prev);
+    if (nb && char_before(w, at, &prev2, &at2) && (det_is_digit(prev2) || prev2 == '*') &&
         ((nb & seps) || (seps == 0 && nb == SEP_DOT && det_is_digit(prev2))) &&
         (prev2 == '*' || digit_token_before(w, at))) {
         return false;

@@ -880,7 +880,7 @@ static int subset_intern(struct subset *ss, uint32_t *ret)
     uint32_t k = (uint32_t)(h & (ss->tablecap - 1));
     while (ss->table[k]) {
         const struct dstate *d = &ss->states[ss->table[k] - 1];
-        if (d->n == ss->nscratch &&
+        if (d->n == ss->nscratch && d->n > 0 &&
             memcmp(ss->pool + d->off, ss->scratch, d->n * sizeof(uint32_t)) == 0) {
             *ret = ss->table[k] - 1;
             return 0;
