@@ -276,6 +276,118 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* ---- JSON Lines in batches ---- */
+
+/* Records are scanned together up to this many bytes: one call instead of one per record. */
+#define BATCH_BYTES (256u << 10)
+
+struct batch_ctx {
+    struct scan_worker *w;
+    const struct scan_input *in;
+    struct file_result *fr;
+};
+
+/* Maps a finding in the batch back to its record. */
+static int on_batch_finding(const struct barra_finding *f, void *ud)
+{
+    struct batch_ctx *c = ud;
+    const struct jsonl_batch *b = &c->w->batch;
+    if (!type_selected(c->w->opts, f->type)) {
+        return 0;
+    }
+    size_t lo = 0, hi = b->n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (b->recs[mid].off <= f->start) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    const struct batch_record *r = &b->recs[lo];
+    if (f->start < r->off || f->end > r->off + r->len) {
+        return 0; /* cannot happen: findings do not span the blank lines between records */
+    }
+    struct barra_finding g = *f;
+    g.start -= r->off;
+    g.end -= r->off;
+    const char *field = c->w->opts->jsonl_fields[0];
+    struct finding_where where = {
+        .input = c->in,
+        .record_id = r->has_id ? b->ids.data + r->id_off : NULL,
+        .record_id_len = r->id_len,
+        .field = field,
+        .field_len = strlen(field),
+        .line = r->line,
+    };
+    output_finding(c->w->out, c->fr, &g, &where);
+    return 0;
+}
+
+static void flush_batch(struct scan_worker *w, const struct scan_input *in, struct file_result *fr)
+{
+    struct jsonl_batch *b = &w->batch;
+    if (b->n == 0) {
+        return;
+    }
+    struct batch_ctx ctx = {w, in, fr};
+    const char *field = w->opts->jsonl_fields[0];
+    int r = barra_scanner_scan(w->scanner, b->text.data, b->text.len, field, strlen(field),
+                               on_batch_finding, &ctx);
+    if (r < 0) {
+        output_error(w->out, fr, b->recs[0].line, "scan failed: %s", barra_strerror(r));
+    }
+    sbuf_clear(&b->text);
+    sbuf_clear(&b->ids);
+    b->n = 0;
+}
+
+static void batch_add(struct scan_worker *w, const struct scan_input *in, struct file_result *fr,
+                      const struct barra_jsonl_field *f, uint64_t line)
+{
+    struct jsonl_batch *b = &w->batch;
+    if (b->n && b->text.len + f->value_len + 2 > BATCH_BYTES) {
+        flush_batch(w, in, fr);
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        struct batch_record *q = reallocarray(b->recs, cap, sizeof(*q));
+        if (q == NULL) {
+            output_error(w->out, fr, line, "out of memory");
+            return;
+        }
+        b->recs = q;
+        b->cap = cap;
+    }
+    if (b->n) {
+        sbuf_add(&b->text, "\n\n", 2);
+    }
+    struct batch_record *r = &b->recs[b->n++];
+    memset(r, 0, sizeof(*r));
+    r->off = b->text.len;
+    r->len = f->value_len;
+    r->line = line;
+    sbuf_add(&b->text, f->value, f->value_len);
+    size_t n;
+    const char *id = barra_jsonl_id(w->jsonl, &n);
+    if (id) {
+        r->has_id = true;
+        r->id_off = b->ids.len;
+        r->id_len = n;
+        sbuf_add(&b->ids, id, n);
+    }
+}
+
+void scan_batch_free(struct scan_worker *w)
+{
+    sbuf_free(&w->batch.text);
+    sbuf_free(&w->batch.ids);
+    free(w->batch.recs);
+    memset(&w->batch, 0, sizeof(w->batch));
+}
+
+/* One record: with a single field asked for, it joins the batch; otherwise each string value is
+ * scanned on its own, labelled with its path. */
 static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in,
                               struct file_result *fr, const char *rec, size_t len, uint64_t line)
 {
@@ -287,11 +399,19 @@ static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in
         output_error(w->out, fr, line, "broken JSON record (%s), skipped", err.message);
         return;
     }
+    bool batched = w->opts->njsonl_fields == 1;
     struct record_ctx ctx = {w, in, fr, {.input = in, .line = line}};
     ctx.where.record_id = barra_jsonl_id(w->jsonl, &ctx.where.record_id_len);
     uint64_t invalid = 0;
     for (size_t i = 0; i < barra_jsonl_field_count(w->jsonl); i++) {
         const struct barra_jsonl_field *f = barra_jsonl_field(w->jsonl, i);
+        if (barra_utf8_check(f->value, f->value_len) != f->value_len) {
+            invalid++;
+        }
+        if (batched) {
+            batch_add(w, in, fr, f, line);
+            continue;
+        }
         ctx.where.field = f->path;
         ctx.where.field_len = f->path_len;
         int r = barra_scanner_scan(w->scanner, f->value, f->value_len, f->path, f->path_len,
@@ -300,12 +420,9 @@ static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in
             output_error(w->out, fr, line, "scan failed: %s", barra_strerror(r));
             return;
         }
-        struct barra_scan_stats st;
-        barra_scanner_stats(w->scanner, &st);
-        invalid += st.invalid_utf8;
     }
     if (invalid) {
-        output_error(w->out, fr, line, "invalid UTF-8 in a string value (%llu bad sequence%s)",
+        output_error(w->out, fr, line, "invalid UTF-8 in %llu string value%s",
                      (unsigned long long)invalid, invalid == 1 ? "" : "s");
     }
 }
@@ -480,6 +597,7 @@ static void scan_mapped(struct scan_worker *w, const char *data, size_t len,
     switch (format_of(w->opts, in)) {
     case IN_JSONL:
         for_each_mapped_line(w, data, len, in, fr, scan_jsonl_record);
+        flush_batch(w, in, fr);
         break;
     case IN_CSV:
         scan_csv(w, -1, in, fr, data, len, NULL, 0, ',');
@@ -508,6 +626,7 @@ static void scan_read(struct scan_worker *w, int fd, const struct scan_input *in
         switch (format_of(w->opts, in)) {
         case IN_JSONL:
             for_each_line(w, fd, in, fr, buf, n, scan_jsonl_record);
+            flush_batch(w, in, fr);
             break;
         case IN_CSV:
             scan_csv(w, fd, in, fr, NULL, 0, buf, n, ',');

@@ -357,6 +357,7 @@ static void *worker_main(void *arg)
         }
         output_file_done(p->out, fr);
     }
+    scan_batch_free(&w);
     barra_scanner_free(w.scanner);
     barra_jsonl_free(w.jsonl);
     pthread_mutex_lock(&p->lock);

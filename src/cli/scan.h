@@ -12,6 +12,7 @@
 #include <barra/barra.h>
 
 #include "cli/glob.h"
+#include "cli/sbuf.h"
 
 enum out_format { OUT_HUMAN, OUT_JSON, OUT_JSONL };
 enum in_format { IN_AUTO, IN_TEXT, IN_JSONL, IN_CSV, IN_TSV };
@@ -96,14 +97,32 @@ void output_progress(struct output *o, uint64_t *ret_bytes, size_t *ret_files);
 void output_lock_stderr(struct output *o);
 void output_unlock_stderr(struct output *o);
 
+/* JSON Lines records waiting to be scanned together: their texts joined by blank lines (which no
+ * context crosses), and where each one is. */
+struct batch_record {
+    size_t off, len; /* in text */
+    uint64_t line;
+    size_t id_off, id_len; /* in ids */
+    bool has_id;
+};
+
+struct jsonl_batch {
+    struct sbuf text;
+    struct sbuf ids;
+    struct batch_record *recs;
+    size_t n, cap;
+};
+
 /* scan-file.c: scans one input with a thread's own scanner. */
 struct scan_worker {
     const struct scan_options *opts;
     barra_scanner_t *scanner;
     barra_jsonl_t *jsonl;
     struct output *out;
+    struct jsonl_batch batch;
 };
 void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_result *fr);
+void scan_batch_free(struct scan_worker *w);
 
 int cmd_scan(int argc, char **argv);
 

@@ -290,17 +290,18 @@ static bool start_ok(const struct det_window *w, size_t pos)
     return !det_is_alnum(cp);
 }
 
-/* Whether the token (letters and digits) that ends at `pos` is all digits: only then can it be an
- * earlier group of the same grouped number. */
+/* Whether the token (letters and digits) that ends at `pos` is a short run of digits (at most 8,
+ * the longest group people type): only then can it be an earlier group of the same grouped number.
+ */
 static bool digit_token_before(const struct det_window *w, size_t pos)
 {
-    for (size_t n = 0; pos > 0 && n < 24; n++) {
+    for (size_t n = 0; pos > 0; n++) {
         uint32_t cp;
         size_t at;
         if (!char_before(w, pos, &cp, &at) || !det_is_alnum(cp)) {
             return true;
         }
-        if (!det_is_digit(cp)) {
+        if (!det_is_digit(cp) || n == 8) {
             return false;
         }
         pos = at;
@@ -310,13 +311,13 @@ static bool digit_token_before(const struct det_window *w, size_t pos)
 
 static bool digit_token_at(const struct det_window *w, size_t pos)
 {
-    for (size_t n = 0; pos < w->len && n < 24; n++) {
+    for (size_t n = 0; pos < w->len; n++) {
         size_t len;
         uint32_t cp = char_at(w, pos, &len);
         if (!det_is_alnum(cp)) {
             return true;
         }
-        if (!det_is_digit(cp)) {
+        if (!det_is_digit(cp) || n == 8) {
             return false;
         }
         pos += len;
@@ -824,7 +825,8 @@ static int on_trigger_keyword(struct barra_scanner *s, const struct det_window *
     const struct det_dfa *dfa = &s->cat->keyword_dfa;
     size_t max_end = 0;
     size_t p = h->end;
-    for (int i = 0; i < 12 && p < w->len; i++) {
+    /* After the keyword: a few characters (": ", "是", "為") but not past the clause. */
+    for (int i = 0; i < 6 && p < w->len; i++) {
         uint32_t prev;
         size_t at, n;
         if (!(char_before(w, p, &prev, &at) && det_is_digit(prev))) {
@@ -834,7 +836,7 @@ static int on_trigger_keyword(struct barra_scanner *s, const struct det_window *
             }
         }
         uint32_t cp = char_at(w, p, &n);
-        if (cp == '\n') {
+        if (cp == '\n' || cp == ',' || cp == ';' || cp == 0xFF0C || cp == 0x3002 || cp == 0xFF1B) {
             break;
         }
         p += n;

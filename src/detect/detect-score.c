@@ -241,8 +241,8 @@ static float keyword_factor(const struct det_scoring *sc, const uint8_t *buf, si
     if (label_with_colon(buf, len, h)) {
         return 0; /* "台胞證：..." labels what follows it */
     }
-    if (a->next_start != UINT32_MAX && a->next_start >= h->end && a->next_start - h->end < d) {
-        f *= sc->blocked_factor; /* the label of the next value */
+    if (a->next_start != UINT32_MAX && a->next_start >= h->end && a->next_start - h->end <= d) {
+        f *= sc->blocked_factor; /* the label of the next value (ties go to it) */
     }
     if (a->block_after != UINT32_MAX && a->block_after <= h->start) {
         f *= sc->blocked_factor;
@@ -471,16 +471,29 @@ static bool term_covered(const struct barra_scanner *s, size_t i, bool weak)
     return false;
 }
 
-/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end).
- * Identifiers (cands[0..nident)) are sorted by start; terms follow in the order of their end. */
-static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t start, uint32_t end,
-                        uint32_t dist)
+/* Whether a blank line separates [a_end, b_start): a new paragraph or record, which no context
+ * crosses. */
+static bool blank_line_between(const uint8_t *buf, uint32_t a_end, uint32_t b_start)
+{
+    return b_start > a_end && memmem(buf + a_end, b_start - a_end, "\n\n", 2) != NULL;
+}
+
+static bool apart(const uint8_t *buf, uint32_t s1, uint32_t e1, uint32_t s2, uint32_t e2)
+{
+    return e1 <= s2 ? blank_line_between(buf, e1, s2) : blank_line_between(buf, e2, s1);
+}
+
+/* Whether a chosen identifier or a strong term lies within `dist` bytes of [start, end), in the
+ * same paragraph. Identifiers (cands[0..nident)) are sorted by start; terms follow in the order of
+ * their end. */
+static bool has_company(const struct barra_scanner *s, const uint8_t *buf, size_t nident,
+                        uint32_t start, uint32_t end, uint32_t dist)
 {
     uint32_t lo = start > dist + DET_MAX_CANDIDATE ? start - dist - DET_MAX_CANDIDATE : 0;
     for (size_t i = first_starting_at_or_after(s->cands, nident, lo);
          i < nident && s->cands[i].start <= end + dist; i++) {
         const struct det_cand *o = &s->cands[i];
-        if (o->chosen && o->end + dist >= start) {
+        if (o->chosen && o->end + dist >= start && !apart(buf, o->start, o->end, start, end)) {
             return true;
         }
     }
@@ -496,7 +509,8 @@ static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t s
     }
     for (; i < s->ncands && s->cands[i].start <= end + dist; i++) {
         const struct det_cand *o = &s->cands[i];
-        if (o->base >= s->min_score && !(o->start == start && o->end == end)) {
+        if (o->base >= s->min_score && !(o->start == start && o->end == end) &&
+            !apart(buf, o->start, o->end, start, end)) {
             return true;
         }
     }
@@ -505,7 +519,8 @@ static bool has_company(const struct barra_scanner *s, size_t nident, uint32_t s
 
 /* Whether the word at h is the label of a chosen identifier right beside it ("信用卡 6225 ..."):
  * the identifier already says it, so the word is not reported again as a term. */
-static bool labels_chosen(const struct barra_scanner *s, size_t nident, const struct det_hit *h)
+static bool labels_chosen(const struct barra_scanner *s, const uint8_t *buf, size_t nident,
+                          const struct det_hit *h)
 {
     const struct det_catalog *cat = s->cat;
     const struct det_keyword *k = &cat->keywords[h->kw];
@@ -514,7 +529,8 @@ static bool labels_chosen(const struct barra_scanner *s, size_t nident, const st
     for (size_t i = first_starting_at_or_after(s->cands, nident, lo);
          i < nident && s->cands[i].start <= h->end + near; i++) {
         const struct det_cand *o = &s->cands[i];
-        if (!o->chosen || (o->end + near < h->start)) {
+        if (!o->chosen || o->end + near < h->start ||
+            apart(buf, o->start, o->end, h->start, h->end)) {
             continue;
         }
         for (uint32_t r = 0; r < k->nrefs; r++) {
@@ -527,7 +543,7 @@ static bool labels_chosen(const struct barra_scanner *s, size_t nident, const st
     return false;
 }
 
-static int add_terms(struct barra_scanner *s)
+static int add_terms(struct barra_scanner *s, const uint8_t *buf)
 {
     const struct det_catalog *cat = s->cat;
     size_t nident = s->ncands;
@@ -540,7 +556,8 @@ static int add_terms(struct barra_scanner *s)
                 continue;
             }
             if (overlaps_chosen(s->cands, nident, h->start, h->end) ||
-                term_covered(s, i, ref->weight < s->min_score) || labels_chosen(s, nident, h)) {
+                term_covered(s, i, ref->weight < s->min_score) ||
+                labels_chosen(s, buf, nident, h)) {
                 break;
             }
             const struct det_type *t = &cat->types[ref->type];
@@ -566,7 +583,7 @@ static int add_terms(struct barra_scanner *s)
     const struct det_scoring *sc = &cat->scoring;
     for (size_t i = nident; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
-        if (c->score < s->min_score && has_company(s, nident, c->start, c->end, sc->cooccur)) {
+        if (c->score < s->min_score && has_company(s, buf, nident, c->start, c->end, sc->cooccur)) {
             c->score += sc->cooccur_boost;
             if (c->score > 1) {
                 c->score = 1;
@@ -581,10 +598,9 @@ static int add_terms(struct barra_scanner *s)
 
 int det_choose_findings(struct barra_scanner *s, const struct det_window *w)
 {
-    (void)w;
     int r = choose_identifiers(s);
     if (r < 0) {
         return r;
     }
-    return add_terms(s);
+    return add_terms(s, w->buf);
 }

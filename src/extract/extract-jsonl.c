@@ -29,6 +29,7 @@ struct field_slot {
 
 struct barra_jsonl {
     char **fields;
+    size_t *field_lens;
     size_t nfields;
     char *id_field;
     bool all;
@@ -62,6 +63,7 @@ BARRA_EXPORT barra_jsonl_t *barra_jsonl_free(barra_jsonl_t *j)
         barra_free(j->fields[i]);
     }
     barra_free(j->fields);
+    barra_free(j->field_lens);
     barra_free(j->id_field);
     buf_done(&j->values);
     buf_done(&j->paths);
@@ -85,10 +87,12 @@ BARRA_EXPORT int barra_jsonl_new(const char *const *fields, size_t nfields, cons
     buf_init(&j->paths, 0);
     j->all = nfields == 0;
     j->fields = barra_calloc(nfields ? nfields : 1, sizeof(char *));
-    bool oom = j->fields == NULL;
+    j->field_lens = barra_calloc(nfields ? nfields : 1, sizeof(size_t));
+    bool oom = j->fields == NULL || j->field_lens == NULL;
     for (size_t i = 0; !oom && i < nfields; i++) {
         j->fields[i] = barra_strdup(fields[i]);
         oom = j->fields[i] == NULL;
+        j->field_lens[i] = oom ? 0 : strlen(fields[i]);
         j->nfields += !oom;
     }
     if (!oom && id_field) {
@@ -126,7 +130,7 @@ static bool wanted_exact(const barra_jsonl_t *j, const char *path, size_t n)
         return true;
     }
     for (size_t i = 0; i < j->nfields; i++) {
-        if (strlen(j->fields[i]) == n && memcmp(j->fields[i], path, n) == 0) {
+        if (j->field_lens[i] == n && memcmp(j->fields[i], path, n) == 0) {
             return true;
         }
     }
@@ -562,6 +566,14 @@ BARRA_EXPORT int barra_jsonl_parse(barra_jsonl_t *j, const char *line, size_t le
             j->values.data ? j->values.data + s->value_off : "", s->value_len};
     }
     return 0;
+}
+
+BARRA_EXPORT size_t barra_utf8_check(const char *p, size_t n)
+{
+    if (p == NULL || n == 0) {
+        return 0;
+    }
+    return utf8_is_valid(p, n) ? n : utf8_first_invalid(p, n);
 }
 
 BARRA_EXPORT size_t barra_jsonl_field_count(const barra_jsonl_t *j)

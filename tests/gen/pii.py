@@ -221,7 +221,11 @@ def hk_fixed(rng):
 
 
 def mo_mobile(rng):
-    return rng.choice(["62", "63", "65", "66"]) + "%06d" % rng.randint(0, 999999)
+    # Allocated blocks (libphonenumber): 6[235]xx, 66(0[0-5]|[1-9]x), 68...
+    if rng.random() < 0.5:
+        return rng.choice(["62", "63", "65"]) + "%06d" % rng.randint(0, 999999)
+    third = rng.choice(["0%d" % rng.randint(0, 5), "%d%d" % (rng.randint(1, 9), rng.randint(0, 9))])
+    return "66" + third + "%04d" % rng.randint(0, 9999)
 
 
 def mo_fixed(rng):
