@@ -419,18 +419,9 @@ static bool context_near(const struct barra_scanner *s, uint16_t type, size_t st
     for (int pass = 0; pass < 2; pass++) {
         const struct det_hit *hits = pass ? s->label_hits : s->hits;
         size_t n = pass ? s->nlabel : s->nhits;
-        size_t lo = 0;
-        if (!pass) {
-            size_t from = start > sc->before ? start - sc->before : 0, hi = n;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (hits[mid].end < from) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-        }
+        size_t lo = pass ? 0
+                         : det_first_hit_ending_at_or_after(
+                               hits, n, start > sc->before ? start - sc->before : 0);
         for (size_t i = lo; i < n; i++) {
             if (!pass && hits[i].start > end + sc->after) {
                 break;

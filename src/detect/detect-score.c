@@ -23,20 +23,12 @@ static int cmp_cand_start(const void *a, const void *b)
     return (int)x->type - (int)y->type;
 }
 
-/* Index of the first hit whose end is >= pos (hits are in end order, as Vectorscan reports them).
- */
 static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t pos)
 {
-    size_t lo = 0, hi = s->nhits;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->hits[mid].end < pos) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
+    return det_first_hit_ending_at_or_after(s->hits, s->nhits, pos);
+}
+}
+return lo;
 }
 
 /* Where a candidate's surroundings change: line ends, clause punctuation, and the nearest other

@@ -355,6 +355,22 @@ static int add_slot(struct parser *ps, size_t value_off)
 
 static int parse_value(struct parser *ps);
 
+/* After a member of an object or an element of an array: 1 if another follows (',' consumed), 0 at
+ * the closing character (consumed), or an error naming what was expected. */
+static int next_member(struct parser *ps, char close, const char *expected)
+{
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+        ps->p++;
+        return 1;
+    }
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return 0;
+    }
+    return fail(ps, expected);
+}
+
 /* Extends the current path by ".key" or "[i]"; returns the old length to restore. */
 static size_t path_push_key(struct parser *ps, const char *key, size_t n)
 {
@@ -425,19 +441,10 @@ static int parse_object(struct parser *ps)
         skip_ws(ps);
         r = parse_value(ps);
         ps->path_len = old;
-        if (r < 0) {
+        r = r < 0 ? r : next_member(ps, '}', "expected ',' or '}'");
+        if (r <= 0) {
             return r;
         }
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
-            return 0;
-        }
-        return fail(ps, "expected ',' or '}'");
     }
 }
 
@@ -454,19 +461,10 @@ static int parse_array(struct parser *ps)
         size_t old = path_push_index(ps, i);
         int r = parse_value(ps);
         ps->path_len = old;
-        if (r < 0) {
+        r = r < 0 ? r : next_member(ps, ']', "expected ',' or ']'");
+        if (r <= 0) {
             return r;
         }
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
-            return 0;
-        }
-        return fail(ps, "expected ',' or ']'");
     }
 }
 
