@@ -27,9 +27,6 @@ static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t
 {
     return det_first_hit_ending_at_or_after(s->hits, s->nhits, pos);
 }
-}
-return lo;
-}
 
 /* Where a candidate's surroundings change: line ends, clause punctuation, and the nearest other
  * candidates. A keyword counts for a value on its own line and clause; how much it counts beyond
