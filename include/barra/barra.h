@@ -6,6 +6,7 @@
 #include <barra/detect.h>
 #include <barra/error.h>
 #include <barra/extract.h>
+#include <barra/policy.h>
 #include <barra/version.h>
 
 #endif

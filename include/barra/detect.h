@@ -76,12 +76,14 @@ BARRA_EXPORT barra_detector_t *barra_detector_unref(barra_detector_t *d);
 /* Content hash (hex SHA-256) of the compiled entity catalogue: names the rules a finding came from.
  */
 BARRA_EXPORT const char *barra_detector_rules_version(const barra_detector_t *d);
-/* The classifier's own version (the library version). */
+/* The classifier's own version: the release and a hash of its sources, e.g. "0.1.0+src.1a2b...". */
 BARRA_EXPORT const char *barra_detector_engine_version(const barra_detector_t *d);
 /* Number of finding types and the name of type i (0 <= i < count); static for the detector's life.
  */
 BARRA_EXPORT size_t barra_detector_type_count(const barra_detector_t *d);
 BARRA_EXPORT const char *barra_detector_type_name(const barra_detector_t *d, size_t i);
+/* The PIPL category of type i ("identity", "contact", "medical", ...). */
+BARRA_EXPORT const char *barra_detector_type_category(const barra_detector_t *d, size_t i);
 
 enum barra_scan_flags {
     BARRA_SCAN_LINES = 1u << 0,      /* fill finding->line and ->column */

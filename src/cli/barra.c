@@ -7,6 +7,7 @@
 
 #include <barra/barra.h>
 
+#include "cli/policy.h"
 #include "cli/scan.h"
 
 static const char usage[] =
@@ -17,9 +18,11 @@ static const char usage[] =
     "\n"
     "Commands\n"
     "  scan PATH...     classify files, folders or standard input for personal data\n"
+    "  policy SUB ...   check a policy, run its test cases, or explain a decision\n"
     "  version          print the versions of barra and of its built-in entity rules\n"
     "\n"
-    "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1).\n";
+    "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1),\n"
+    "barra-policy(1).\n";
 
 static int cmd_version(void)
 {
@@ -43,6 +46,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "scan") == 0) {
         return cmd_scan(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "policy") == 0) {
+        return cmd_policy(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         return cmd_version();

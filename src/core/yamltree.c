@@ -170,6 +170,7 @@ static int build_node(struct ybuilder *b, yaml_event_t *ev, int depth, struct yn
         if (n == NULL) {
             return b->reterr ? b->reterr->code : -BARRA_ENOMEM;
         }
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         n->value = barra_memdup(ev->data.scalar.value, ev->data.scalar.length);
         if (n->value == NULL) {
             ytree_free(n);

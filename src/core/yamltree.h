@@ -5,6 +5,7 @@
 #ifndef BARRA_CORE_YAMLTREE_H
 #define BARRA_CORE_YAMLTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,8 @@ struct ynode {
     enum ynode_kind kind;
     uint32_t line, column; /* 1-based */
     char *value;           /* scalars: the text, NUL-terminated */
-    size_t n;              /* sequences: items; maps: key/value pairs */
+    bool plain;            /* scalars: written without quotes, so 12 may be a number */
+    size_t n;              /* number of items; for maps twice the number of keys */
     struct ynode **items;  /* maps: items[2i] is a key (scalar), items[2i+1] its value */
 };
 

@@ -91,10 +91,12 @@ BARRA_EXPORT const char *barra_detector_rules_version(const barra_detector_t *d)
     return d ? d->cat->version : NULL;
 }
 
+extern const char det_engine_version[]; /* generated: the release and a hash of the sources */
+
 BARRA_EXPORT const char *barra_detector_engine_version(const barra_detector_t *d)
 {
     (void)d;
-    return BARRA_VERSION;
+    return det_engine_version;
 }
 
 BARRA_EXPORT size_t barra_detector_type_count(const barra_detector_t *d)
@@ -105,4 +107,9 @@ BARRA_EXPORT size_t barra_detector_type_count(const barra_detector_t *d)
 BARRA_EXPORT const char *barra_detector_type_name(const barra_detector_t *d, size_t i)
 {
     return d && i < d->cat->ntypes ? d->cat->types[i].name : NULL;
+}
+
+BARRA_EXPORT const char *barra_detector_type_category(const barra_detector_t *d, size_t i)
+{
+    return d && i < d->cat->ntypes ? d->cat->types[i].category : NULL;
 }

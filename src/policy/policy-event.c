@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Content events (docs/events.md): parsed strictly from JSON, or built with setters. A field the
+ * format does not know is an error rather than something ignored, so a misspelt "destinaton" cannot
+ * make a rule silently miss. */
+#include "config.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "policy/policy-int.h"
+
+#include "core/banned.h"
+
+#define EVENT_MAX_JSON    ((size_t)64 << 20)
+#define EVENT_MAX_FIELD   1024
+#define EVENT_MAX_LIST    10000
+
+const char *pol_kind_name(enum pol_kind k)
+{
+    return k == POL_KIND_FILE ? "file" : "message";
+}
+
+const char *pol_conv_type_name(enum pol_conv_type t)
+{
+    static const char *const names[] = {"unknown", "direct", "group", "external_group"};
+    return (unsigned)t < 4 ? names[t] : "unknown";
+}
+
+const char *pol_direction_name(enum pol_direction d)
+{
+    static const char *const names[] = {"unknown", "inbound", "outbound", "internal"};
+    return (unsigned)d < 4 ? names[d] : "unknown";
+}
+
+BARRA_EXPORT const char *barra_consent_state_name(enum barra_consent_state s)
+{
+    static const char *const names[] = {"missing", "granted", "refused", "withdrawn", "expired"};
+    return (unsigned)s < 5 ? names[s] : NULL;
+}
+
+static bool two_digits(const char *s, int *ret)
+{
+    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1])) {
+        return false;
+    }
+    *ret = (s[0] - '0') * 10 + (s[1] - '0');
+    return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int pol_parse_time(const char *s, int64_t *ret_time, int32_t *ret_offset)
+{
+    int c1, c2, mo, d, h, mi, sec;
+    if (strlen(s) < 20 || !two_digits(s, &c1) || !two_digits(s + 2, &c2) || s[4] != '-' ||
+        !two_digits(s + 5, &mo) || s[7] != '-' || !two_digits(s + 8, &d) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !two_digits(s + 11, &h) ||
+        s[13] != ':' || !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec)) {
+        return -BARRA_EINVAL;
+    }
+    int year = c1 * 100 + c2;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+        h > 23 || mi > 59 || sec > 60) {
+        return -BARRA_EINVAL;
+    }
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p)) {
+            return -BARRA_EINVAL;
+        }
+        while (isdigit((unsigned char)*p)) {
+            p++;
+        }
+    }
+    int32_t offset;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (!two_digits(p + 1, &oh) || !two_digits(p + 4, &om) || oh > 23 || om > 59) {
+            return -BARRA_EINVAL;
+        }
+        offset = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+    } else {
+        return -BARRA_EINVAL;
+    }
+    int64_t t = days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
+    *ret_time = t - (int64_t)offset * 60;
+    *ret_offset = offset;
+    return 0;
+}
+
+static void party_done(struct pol_party *p)
+{
+    barra_free(p->id);
+    barra_free(p->department);
+    barra_free(p->role);
+}
+
+BARRA_EXPORT barra_event_t *barra_event_free(barra_event_t *e)
+{
+    if (e == NULL) {
+        return NULL;
+    }
+    barra_free(e->id);
+    if (e->text) {
+        explicit_bzero(e->text, e->text_len);
+        barra_free(e->text);
+    }
+    barra_free(e->source);
+    barra_free(e->conversation_id);
+    party_done(&e->sender);
+    for (uint32_t i = 0; i < e->nrecipients; i++) {
+        party_done(&e->recipients[i]);
+    }
+    barra_free(e->recipients);
+    barra_free(e->destination_platform);
+    barra_free(e->destination_region);
+    barra_free(e->file_name);
+    barra_free(e->file_type);
+    barra_free(e->file_path);
+    barra_free(e->file_sha256);
+    for (uint32_t i = 0; i < e->nsubjects; i++) {
+        barra_free(e->subjects[i]);
+    }
+    barra_free(e->subjects);
+    barra_free(e);
+    return NULL;
+}
+
+static int set_kind(barra_event_t *e, const char *v)
+{
+    if (strcmp(v, "message") == 0) {
+        e->kind = POL_KIND_MESSAGE;
+    } else if (strcmp(v, "file") == 0) {
+        e->kind = POL_KIND_FILE;
+    } else {
+        return -BARRA_EINVAL;
+    }
+    return 0;
+}
+
+BARRA_EXPORT int barra_event_new(const char *kind, barra_event_t **ret)
+{
+    if (kind == NULL || ret == NULL) {
+        return -BARRA_EINVAL;
+    }
+    barra_event_t *e = barra_calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    if (set_kind(e, kind) < 0) {
+        barra_free(e);
+        return -BARRA_EINVAL;
+    }
+    *ret = e;
+    return 0;
+}
+
+/* The file type when the event does not give one: the name's extension, lowercase. */
+static int derive_file_type(barra_event_t *e)
+{
+    const char *name = e->file_name ? e->file_name : e->file_path;
+    if (e->file_type || name == NULL) {
+        return 0;
+    }
+    const char *slash = strrchr(name, '/'), *dot = strrchr(name, '.');
+    if (dot == NULL || (slash && dot < slash) || dot[1] == '\0' || strlen(dot + 1) > 16) {
+        return 0;
+    }
+    e->file_type = barra_strdup(dot + 1);
+    if (e->file_type == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    for (char *c = e->file_type; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
+    return 0;
+}
+
+static bool is_region(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1])) {
+        return false;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-') {
+            return false;
+        }
+    }
+    return n == 2 || s[2] == '-';
+}
+
+static bool is_sha256(const char *s)
+{
+    if (strlen(s) != 64) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (!isxdigit((unsigned char)*s)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct string_field {
+    const char *path;
+    size_t offset; /* of the char * in struct barra_event */
+};
+
+#define F(path, member) {path, offsetof(struct barra_event, member)}
+static const struct string_field string_fields[] = {
+    F("id", id),
+    F("source", source),
+    F("conversation.id", conversation_id),
+    F("sender.id", sender.id),
+    F("sender.department", sender.department),
+    F("sender.role", sender.role),
+    F("destination.platform", destination_platform),
+    F("destination.region", destination_region),
+    F("file.name", file_name),
+    F("file.type", file_type),
+    F("file.path", file_path),
+    F("file.sha256", file_sha256),
+};
+#undef F
+
+/* Validates and stores one field given as text. */
+static int set_field(barra_event_t *e, const char *field, const char *value, size_t len,
+                     struct barra_error *reterr)
+{
+    if (strcmp(field, "text") == 0) {
+        char *t = barra_memdup(value, len + 1);
+        if (t == NULL) {
+            return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+        }
+        if (e->text) {
+            explicit_bzero(e->text, e->text_len);
+            barra_free(e->text);
+        }
+        e->text = t;
+        e->text_len = len;
+        return 0;
+    }
+    if (strlen(value) != len || len > EVENT_MAX_FIELD) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event field \"%s\" must be text of at most %d bytes without NUL",
+                               field, EVENT_MAX_FIELD);
+    }
+    if (strcmp(field, "kind") == 0) {
+        return set_kind(e, value) < 0 ? barra_error_set(reterr, -BARRA_EFORMAT,
+                                                        "event kind must be \"message\" or "
+                                                        "\"file\"")
+                                      : 0;
+    }
+    if (strcmp(field, "time") == 0) {
+        if (pol_parse_time(value, &e->time, &e->utc_offset) < 0) {
+            return barra_error_set(reterr, -BARRA_EFORMAT,
+                                   "event time must be RFC 3339, e.g. 2026-11-23T09:30:00+08:00");
+        }
+        e->has_time = true;
+        return 0;
+    }
+    if (strcmp(field, "conversation.type") == 0 || strcmp(field, "direction") == 0) {
+        bool conv = field[0] == 'c';
+        for (unsigned i = 1; i < 4; i++) {
+            const char *name = conv ? pol_conv_type_name((enum pol_conv_type)i)
+                                    : pol_direction_name((enum pol_direction)i);
+            if (strcmp(name, value) == 0) {
+                if (conv) {
+                    e->conversation_type = (enum pol_conv_type)i;
+                } else {
+                    e->direction = (enum pol_direction)i;
+                }
+                return 0;
+            }
+        }
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event %s must be %s", field,
+                               conv ? "direct, group or external_group"
+                                    : "inbound, outbound or internal");
+    }
+    if (strcmp(field, "destination.region") == 0 && !is_region(value)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event destination.region must be a region code such as mo, hk or "
+                               "cn-mainland");
+    }
+    if (strcmp(field, "file.sha256") == 0 && !is_sha256(value)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event file.sha256 must be 64 hex digits");
+    }
+    for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
+        if (strcmp(string_fields[i].path, field) == 0) {
+            char **slot = (char **)((char *)e + string_fields[i].offset);
+            char *copy = barra_strdup(value);
+            if (copy == NULL) {
+                return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+            }
+            barra_free(*slot);
+            *slot = copy;
+            return 0;
+        }
+    }
+    return barra_error_set(reterr, -BARRA_EINVAL, "unknown event field \"%s\"", field);
+}
+
+BARRA_EXPORT int barra_event_set(barra_event_t *e, const char *field, const char *value,
+                                 struct barra_error *reterr)
+{
+    if (e == NULL || field == NULL || value == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no event, field or value");
+    }
+    int r = set_field(e, field, value, strlen(value), reterr);
+    if (r == 0 && (strcmp(field, "file.name") == 0 || strcmp(field, "file.path") == 0)) {
+        r = derive_file_type(e);
+    }
+    return r;
+}
+
+BARRA_EXPORT int barra_event_set_file_size(barra_event_t *e, uint64_t size)
+{
+    if (e == NULL) {
+        return -BARRA_EINVAL;
+    }
+    e->file_size = size;
+    e->has_file_size = true;
+    return 0;
+}
+
+static int add_string(char ***list, uint32_t *n, const char *s)
+{
+    if (*n >= EVENT_MAX_LIST) {
+        return -BARRA_ELIMIT;
+    }
+    char **l = barra_reallocarray(*list, *n + 1, sizeof(char *));
+    if (l == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    *list = l;
+    if ((l[*n] = barra_strdup(s)) == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    (*n)++;
+    return 0;
+}
+
+BARRA_EXPORT int barra_event_add_subject(barra_event_t *e, const char *subject)
+{
+    if (e == NULL || subject == NULL || subject[0] == '\0' || strlen(subject) > EVENT_MAX_FIELD) {
+        return -BARRA_EINVAL;
+    }
+    return add_string(&e->subjects, &e->nsubjects, subject);
+}
+
+BARRA_EXPORT const char *barra_event_text(const barra_event_t *e, size_t *ret_len)
+{
+    if (e == NULL || e->text == NULL) {
+        return NULL;
+    }
+    if (ret_len) {
+        *ret_len = e->text_len;
+    }
+    return e->text;
+}
+
+/* ---- JSON ---- */
+
+static int json_string_field(barra_event_t *e, const char *path, json_t *v,
+                             struct barra_error *reterr)
+{
+    if (!json_is_string(v)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be a string",
+                               path);
+    }
+    return set_field(e, path, json_string_value(v), json_string_length(v), reterr);
+}
+
+/* An object whose members are all strings named in `keys`; each is stored as "prefix.key". */
+static int json_object_fields(barra_event_t *e, const char *prefix, json_t *obj,
+                              const char *const *keys, struct barra_error *reterr)
+{
+    if (!json_is_object(obj)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be an object",
+                               prefix);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], key) != 0) {
+            i++;
+        }
+        if (keys[i] == NULL) {
+            return barra_error_set(reterr, -BARRA_EFORMAT, "unknown event field \"%s.%.100s\"",
+                                   prefix, key);
+        }
+        char path[64];
+        (void)snprintf(path, sizeof(path), "%s.%s", prefix, key);
+        int r = json_string_field(e, path, v, reterr);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int json_party(json_t *obj, const char *what, struct pol_party *ret,
+                      struct barra_error *reterr)
+{
+    if (!json_is_object(obj)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be an object",
+                               what);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char **slot = strcmp(key, "id") == 0           ? &ret->id
+                      : strcmp(key, "department") == 0 ? &ret->department
+                      : strcmp(key, "role") == 0       ? &ret->role
+                                                       : NULL;
+        if (slot == NULL) {
+            return barra_error_set(reterr, -BARRA_EFORMAT, "unknown event field \"%s.%.100s\"",
+                                   what, key);
+        }
+        if (!json_is_string(v) || json_string_length(v) > EVENT_MAX_FIELD ||
+            strlen(json_string_value(v)) != json_string_length(v)) {
+            return barra_error_set(reterr, -BARRA_EFORMAT,
+                                   "event field \"%s.%s\" must be text of at most %d bytes", what,
+                                   key, EVENT_MAX_FIELD);
+        }
+        barra_free(*slot);
+        if ((*slot = barra_strdup(json_string_value(v))) == NULL) {
+            return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+static int json_recipients(barra_event_t *e, json_t *arr, struct barra_error *reterr)
+{
+    if (!json_is_array(arr) || json_array_size(arr) > EVENT_MAX_LIST) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event field \"recipients\" must be an array of at most %d objects",
+                               EVENT_MAX_LIST);
+    }
+    size_t n = json_array_size(arr);
+    e->recipients = barra_calloc(n + 1, sizeof(*e->recipients));
+    if (e->recipients == NULL) {
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        e->nrecipients++;
+        int r = json_party(json_array_get(arr, i), "recipients[]", &e->recipients[i], reterr);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int json_subjects(barra_event_t *e, json_t *arr, struct barra_error *reterr)
+{
+    if (!json_is_array(arr)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event field \"subjects\" must be an array of strings");
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+            return barra_error_set(reterr, -BARRA_EFORMAT,
+                                   "event field \"subjects\" must be an array of strings");
+        }
+        int r = barra_event_add_subject(e, json_string_value(v));
+        if (r < 0) {
+            return barra_error_set(reterr, r,
+                                   r == -BARRA_EINVAL ? "a data subject id is empty or too long"
+                                                      : "too many data subjects");
+        }
+    }
+    return 0;
+}
+
+static int json_file(barra_event_t *e, json_t *obj, struct barra_error *reterr)
+{
+    static const char *const keys[] = {"name", "type", "path", "sha256", NULL};
+    json_t *size = json_is_object(obj) ? json_object_get(obj, "size") : NULL;
+    if (size) {
+        if (!json_is_integer(size) || json_integer_value(size) < 0) {
+            return barra_error_set(reterr, -BARRA_EFORMAT,
+                                   "event field \"file.size\" must be a whole number of bytes");
+        }
+        (void)barra_event_set_file_size(e, (uint64_t)json_integer_value(size));
+        json_t *copy = json_copy(obj);
+        if (copy == NULL) {
+            return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+        }
+        (void)json_object_del(copy, "size");
+        int r = json_object_fields(e, "file", copy, keys, reterr);
+        json_decref(copy);
+        return r;
+    }
+    return json_object_fields(e, "file", obj, keys, reterr);
+}
+
+static int json_event(barra_event_t *e, json_t *root, struct barra_error *reterr)
+{
+    static const char *const conv_keys[] = {"id", "type", NULL};
+    static const char *const dest_keys[] = {"platform", "region", NULL};
+    if (!json_is_object(root)) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "an event is a JSON object");
+    }
+    json_t *kind = json_object_get(root, "kind");
+    if (!json_is_string(kind) || set_kind(e, json_string_value(kind)) < 0) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "event \"kind\" must be \"message\" or \"file\"");
+    }
+    const char *key;
+    json_t *v;
+    int r = 0;
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "kind") == 0) {
+            continue;
+        } else if (strcmp(key, "schema") == 0) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), "barra.event/1") != 0) {
+                r = barra_error_set(reterr, -BARRA_EFORMAT,
+                                    "event schema must be \"barra.event/1\"");
+            }
+        } else if (strcmp(key, "id") == 0 || strcmp(key, "text") == 0 ||
+                   strcmp(key, "source") == 0 || strcmp(key, "direction") == 0 ||
+                   strcmp(key, "time") == 0) {
+            r = json_string_field(e, key, v, reterr);
+        } else if (strcmp(key, "conversation") == 0) {
+            r = json_object_fields(e, "conversation", v, conv_keys, reterr);
+        } else if (strcmp(key, "destination") == 0) {
+            r = json_object_fields(e, "destination", v, dest_keys, reterr);
+        } else if (strcmp(key, "sender") == 0) {
+            r = json_party(v, "sender", &e->sender, reterr);
+        } else if (strcmp(key, "recipients") == 0) {
+            r = json_recipients(e, v, reterr);
+        } else if (strcmp(key, "file") == 0) {
+            r = json_file(e, v, reterr);
+        } else if (strcmp(key, "subjects") == 0) {
+            r = json_subjects(e, v, reterr);
+        } else {
+            r = barra_error_set(reterr, -BARRA_EFORMAT,
+                                "unknown event field \"%.100s\" (docs/events.md lists them)", key);
+        }
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (e->source == NULL) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "the event has no \"source\"");
+    }
+    if (!e->has_time) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "the event has no \"time\"");
+    }
+    if (e->kind == POL_KIND_MESSAGE && e->text == NULL) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "a message event needs \"text\"");
+    }
+    if (e->kind == POL_KIND_FILE && e->file_name == NULL && e->file_path == NULL) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "a file event needs \"file\" with a name or a path");
+    }
+    r = derive_file_type(e);
+    return r < 0 ? barra_error_set(reterr, r, "out of memory") : 0;
+}
+
+BARRA_EXPORT int barra_event_parse(const char *json, size_t len, barra_event_t **ret,
+                                   struct barra_error *reterr)
+{
+    if (json == NULL || ret == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no event text");
+    }
+    if (len > EVENT_MAX_JSON) {
+        return barra_error_set(reterr, -BARRA_ELIMIT, "an event is at most %zu bytes",
+                               EVENT_MAX_JSON);
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        return barra_error_set_at(reterr, -BARRA_EFORMAT, "<event>", (uint32_t)jerr.line,
+                                  (uint32_t)jerr.column, "event is not valid JSON: %s", jerr.text);
+    }
+    barra_event_t *e = barra_calloc(1, sizeof(*e));
+    if (e == NULL) {
+        json_decref(root);
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    int r = json_event(e, root, reterr);
+    json_decref(root);
+    if (r < 0) {
+        barra_event_free(e);
+        return r;
+    }
+    *ret = e;
+    return 0;
+}

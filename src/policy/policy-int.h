@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The compiled policy, events, findings and decisions: private to src/policy/. */
+#ifndef BARRA_POLICY_INT_H
+#define BARRA_POLICY_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/policy.h>
+
+#include "redact/redact.h"
+
+#define POL_NO_SYM UINT32_MAX
+
+/* Every name a policy mentions (types, departments, regions, ...) is interned once at compile time
+ * so that deciding compares small integers, not strings. */
+struct pol_syms {
+    char **names;
+    uint32_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1, 0 = empty */
+    uint32_t nslots;
+};
+
+int pol_syms_intern(struct pol_syms *s, const char *name, uint32_t *ret_id);
+/* The id of name, or POL_NO_SYM when the policy never mentions it. */
+uint32_t pol_syms_find(const struct pol_syms *s, const char *name);
+/* As pol_syms_find for names the policy stores in lowercase (all but ids). */
+uint32_t pol_syms_find_folded(const struct pol_syms *s, const char *name);
+void pol_syms_done(struct pol_syms *s);
+
+/* A set of symbol ids (usually one to five). */
+struct pol_set {
+    uint32_t *ids;
+    uint32_t n;
+};
+
+static inline bool pol_set_has(const struct pol_set *s, uint32_t id)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (s->ids[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum pol_conv_type {
+    POL_CONV_UNKNOWN,
+    POL_CONV_DIRECT,
+    POL_CONV_GROUP,
+    POL_CONV_EXTERNAL_GROUP,
+};
+
+enum pol_direction {
+    POL_DIR_UNKNOWN,
+    POL_DIR_INBOUND,
+    POL_DIR_OUTBOUND,
+    POL_DIR_INTERNAL,
+};
+
+enum pol_kind {
+    POL_KIND_MESSAGE,
+    POL_KIND_FILE,
+};
+
+/* ---- Conditions ---- */
+
+enum pol_pred_kind {
+    PRED_ALL,
+    PRED_ANY,
+    PRED_NOT,
+    PRED_TIER,
+    PRED_FINDINGS,
+    PRED_KIND,
+    PRED_SOURCE,
+    PRED_CONVERSATION,
+    PRED_SENDER,
+    PRED_RECIPIENT,
+    PRED_DESTINATION,
+    PRED_DIRECTION,
+    PRED_FILE,
+    PRED_TIME,
+    PRED_CONSENT,
+};
+
+struct pol_findings_sel {
+    struct pol_set types, categories, jurisdictions; /* empty = any */
+    double min_score;
+    int8_t masked; /* -1 any, 0 only unmasked, 1 only masked */
+    int8_t minor;  /* -1 any, 1 only values of minors */
+    int8_t terms;  /* -1 any, 0 identifiers only, 1 sensitive terms only */
+    uint32_t min, max;
+};
+
+struct pol_party_sel {
+    struct pol_set ids, departments, roles;
+};
+
+struct pol_pred {
+    enum pol_pred_kind kind;
+    uint32_t line, column;
+    union {
+        struct {
+            struct pol_pred **kids;
+            uint32_t n;
+        } list;
+        uint32_t tiers; /* bit i = tier i */
+        struct pol_findings_sel findings;
+        struct pol_set set; /* source */
+        uint32_t mask;      /* kind, direction: bits of the enum values */
+        struct {
+            uint32_t types; /* bits of enum pol_conv_type */
+            struct pol_set ids;
+        } conversation;
+        struct pol_party_sel party;
+        struct {
+            struct pol_set platforms, regions;
+        } destination;
+        struct {
+            struct pol_set types;
+            uint64_t min_size, max_size;
+        } file;
+        struct {
+            int32_t from, to; /* minutes after midnight; from > to wraps past midnight */
+            uint8_t days;     /* bit 0 = Monday; 0x7f = every day */
+            int32_t offset;   /* minutes east of UTC */
+        } time;
+        struct {
+            uint32_t purpose; /* index into the policy's purposes */
+            uint32_t states; /* bits of enum barra_consent_state */
+            bool all;        /* every subject (true) or any subject */
+        } consent;
+    } u;
+};
+
+/* ---- Policy ---- */
+
+#define POL_LANGS        4
+#define POL_MAX_PURPOSES 8
+#define POL_MAX_TIERS    32
+extern const char *const pol_lang_names[POL_LANGS]; /* "en", "zh-Hant", "zh-Hans", "pt" */
+
+struct pol_tip {
+    char *text[POL_LANGS];
+};
+
+struct pol_tier {
+    char *name;
+    char *description;
+    struct pol_pred *when; /* NULL for the lowest tier */
+};
+
+struct pol_rule {
+    char *id;
+    char *description;
+    struct pol_pred *when;
+    enum barra_action action;
+    bool override;
+    char **tags;
+    uint32_t ntags;
+    char *consent_purpose; /* require_consent */
+    char *route;           /* route_local */
+    struct pol_findings_sel redact; /* which findings a redact rule masks */
+    char **citations;
+    uint32_t ncitations;
+    struct pol_tip tip;
+    uint32_t line;
+};
+
+struct pol_redaction {
+    struct redact_method fallback;
+    uint32_t *type_syms; /* per-type methods */
+    struct redact_method *methods;
+    uint32_t n;
+};
+
+struct barra_policy {
+    atomic_uint refs;
+    char *name;
+    char *description;
+    char version[65]; /* hex SHA-256 of the policy text */
+    char rules_version[65];
+    char engine_version[96];
+    enum barra_action default_action;
+    enum barra_action exception_action;
+    struct pol_tip exception_tip;
+    struct pol_syms syms;
+    struct pol_tier *tiers;
+    uint32_t ntiers;
+    struct pol_rule *rules;
+    uint32_t nrules;
+    struct pol_redaction redaction;
+    struct pol_articles *articles;
+    char *purposes[POL_MAX_PURPOSES]; /* consent purposes the rules ask about */
+    uint32_t npurposes;
+};
+
+/* ---- Events ---- */
+
+struct pol_party {
+    char *id, *department, *role;
+};
+
+struct barra_event {
+    enum pol_kind kind;
+    char *id;
+    char *text;
+    size_t text_len;
+    char *source;
+    char *conversation_id;
+    enum pol_conv_type conversation_type;
+    struct pol_party sender;
+    struct pol_party *recipients;
+    uint32_t nrecipients;
+    char *destination_platform, *destination_region;
+    enum pol_direction direction;
+    char *file_name, *file_type, *file_path, *file_sha256;
+    uint64_t file_size;
+    bool has_file_size;
+    bool has_time;
+    int64_t time;       /* Unix seconds */
+    int32_t utc_offset; /* minutes, as written in the event */
+    char **subjects;
+    uint32_t nsubjects;
+};
+
+const char *pol_conv_type_name(enum pol_conv_type t);
+const char *pol_direction_name(enum pol_direction d);
+const char *pol_kind_name(enum pol_kind k);
+/* Parses RFC 3339 ("2026-11-23T10:00:00+08:00", "...Z", fractions allowed). */
+int pol_parse_time(const char *s, int64_t *ret_time, int32_t *ret_offset);
+
+/* ---- Findings ---- */
+
+struct pol_finding {
+    const char *type, *subtype, *category, *jurisdiction; /* static for the detector's life */
+    uint64_t start, end;
+    double score;
+    uint32_t flags;
+    char *normalized; /* personal data: wiped when freed */
+    uint32_t normalized_len;
+};
+
+struct barra_findings {
+    struct pol_finding *items;
+    size_t n, cap;
+};
+
+/* Wipes and frees the value a finding holds. */
+void pol_finding_wipe(struct pol_finding *f);
+
+/* ---- Deciding ---- */
+
+/* What a decision needs to know about each finding, with the policy's symbols resolved. */
+struct pol_ctx_finding {
+    const struct pol_finding *f;
+    uint32_t type, subtype, category, jurisdiction;
+};
+
+struct pol_consent_memo {
+    const char *purpose;
+    bool done;
+    uint32_t states_seen; /* bits of enum barra_consent_state */
+    uint32_t granted, total;
+    int err;
+};
+
+struct pol_ctx {
+    const struct barra_policy *p;
+    const struct barra_event *e;
+    struct pol_ctx_finding *findings;
+    size_t nfindings;
+    uint32_t tier;
+    /* event fields resolved to symbols */
+    uint32_t source, conversation_id, dest_platform, dest_region, file_type;
+    uint32_t sender_id, sender_department, sender_role;
+    const struct barra_consent_provider *consent;
+    struct pol_consent_memo memo[POL_MAX_PURPOSES];
+    int consent_err;
+};
+
+/* Whether the condition holds; with `why` non-NULL, appends one reason per condition that decided
+ * it (struct buf of NUL-separated strings). */
+struct buf;
+bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why);
+uint32_t pol_findings_count(const struct pol_findings_sel *sel, const struct pol_ctx *c);
+bool pol_finding_selected(const struct pol_findings_sel *sel, const struct pol_ctx_finding *f);
+
+/* Condition parsing (policy-pred-parse.c). `in_tier` forbids conditions on the event. */
+struct ynode;
+struct pol_parser;
+int pol_pred_parse(struct pol_parser *ps, const struct ynode *n, bool in_tier,
+                   struct pol_pred **ret);
+struct pol_pred *pol_pred_free(struct pol_pred *pr);
+void pol_findings_sel_init(struct pol_findings_sel *sel);
+void pol_findings_sel_done(struct pol_findings_sel *sel);
+int pol_parse_findings_sel(struct pol_parser *ps, const struct ynode *n,
+                           struct pol_findings_sel *sel);
+
+struct pol_parser {
+    struct barra_policy *p;
+    const char *file;
+    const barra_detector_t *detector;
+    struct pol_articles *articles;
+    struct barra_error *reterr;
+};
+
+int pol_fail(struct pol_parser *ps, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int pol_oom(struct pol_parser *ps);
+/* A list of names from a scalar or a sequence of scalars, interned. `check` validates each. */
+int pol_parse_set(struct pol_parser *ps, const struct ynode *n, const char *what,
+                  int (*check)(struct pol_parser *ps, const struct ynode *item), bool fold,
+                  struct pol_set *ret);
+void pol_set_done(struct pol_set *s);
+int pol_check_keys(struct pol_parser *ps, const struct ynode *map, const char *what,
+                   const char *const *allowed);
+int pol_parse_action(struct pol_parser *ps, const struct ynode *n, enum barra_action *ret);
+
+/* Citable articles (policy-articles.c): from a file, or the built-in rules/law/articles.yaml when
+ * path is NULL. */
+struct pol_article {
+    char *id, *law, *article, *confidence, *title;
+};
+struct pol_articles;
+int pol_articles_load(const char *path, struct pol_articles **ret, struct barra_error *reterr);
+bool pol_articles_has(const struct pol_articles *a, const char *id);
+const struct pol_article *pol_articles_get(const struct pol_articles *a, const char *id);
+struct pol_articles *pol_articles_free(struct pol_articles *a);
+
+/* Redaction (policy-redact.c): the method the policy gives a type, and spans in text order. */
+const struct redact_method *pol_redact_method(const struct barra_policy *p, uint32_t type_sym);
+void pol_sort_spans(struct redact_span *spans, size_t n);
+
+/* ---- Decisions ---- */
+
+/* A finding as a decision records it: no value, only a keyed reference. */
+struct pol_decided_finding {
+    const char *type, *subtype, *category, *jurisdiction;
+    uint64_t start, end;
+    double score;
+    uint32_t flags;
+    char ref[77]; /* "hmac-sha256:..." or "" without a key */
+};
+
+struct barra_decision {
+    struct barra_policy *policy; /* a reference */
+    char *event_id;
+    enum barra_action action;
+    uint32_t tier;
+    const char *exception_reason; /* static text when the exception action applied, else NULL */
+    int32_t deciding;             /* rule index, or -1 */
+    uint32_t *fired;
+    uint32_t nfired;
+    bool overridden; /* an override rule fired, so only override rules counted */
+    char *reasons;   /* with explain: per fired rule, NUL-terminated reasons ending in an empty one */
+    size_t reasons_len;
+    struct pol_decided_finding *findings;
+    size_t nfindings;
+    char *redacted;
+    size_t redacted_len;
+    char key_id[17];
+    int64_t time;
+    bool has_time;
+    struct pol_consent_memo memo[POL_MAX_PURPOSES];
+    char rules_version[65];
+    char engine_version[96];
+};
+
+#endif
