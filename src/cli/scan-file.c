@@ -78,9 +78,18 @@ struct text_ctx {
     uint64_t reported; /* bytes already counted for the progress bar */
 };
 
+/* With a policy, every finding counts towards the decision, whatever --types reports. */
+static void collect(struct scan_worker *w, struct file_result *fr, const struct barra_finding *f)
+{
+    if (w->findings && barra_findings_add(w->findings, f) < 0) {
+        output_error(w->out, fr, f->line, "too many findings to decide about");
+    }
+}
+
 static int on_text_finding(const struct barra_finding *f, void *ud)
 {
     struct text_ctx *c = ud;
+    collect(c->w, c->fr, f);
     if (type_selected(c->w->opts, f->type)) {
         struct finding_where where = {.input = c->in, .line = f->line, .column = f->column};
         output_finding(c->w->out, c->fr, f, &where);
@@ -122,6 +131,8 @@ static void scan_text_mapped(struct scan_worker *w, const char *data, size_t len
     }
     output_bytes(w->out, fr, len - ctx.reported);
     report_utf8(w, fr, 0);
+    scan_policy_redact(w, in, fr, data, len);
+    scan_policy_decide(w, in, fr, true, NULL, 0, NULL, 0, 0);
 }
 
 static void scan_text(struct scan_worker *w, int fd, const struct scan_input *in,
@@ -150,6 +161,11 @@ static void scan_text(struct scan_worker *w, int fd, const struct scan_input *in
         output_error(w->out, fr, 0, "scan failed: %s", barra_strerror(r));
     }
     report_utf8(w, fr, 0);
+    if (w->opts->redact_dir) {
+        output_error(w->out, fr, 0, "only files that can be mapped are redacted, not pipes or "
+                                    "standard input");
+    }
+    scan_policy_decide(w, in, fr, true, NULL, 0, NULL, 0, 0);
 }
 
 /* ---- records: a line splitter with a size limit ---- */
@@ -260,6 +276,7 @@ struct record_ctx {
 static int on_record_finding(const struct barra_finding *f, void *ud)
 {
     struct record_ctx *c = ud;
+    collect(c->w, c->fr, f);
     if (type_selected(c->w->opts, f->type)) {
         output_finding(c->w->out, c->fr, f, &c->where);
     }
@@ -399,7 +416,7 @@ static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in
         output_error(w->out, fr, line, "broken JSON record (%s), skipped", err.message);
         return;
     }
-    bool batched = w->opts->njsonl_fields == 1;
+    bool batched = w->opts->njsonl_fields == 1 && w->findings == NULL;
     struct record_ctx ctx = {w, in, fr, {.input = in, .line = line}};
     ctx.where.record_id = barra_jsonl_id(w->jsonl, &ctx.where.record_id_len);
     uint64_t invalid = 0;
@@ -425,6 +442,14 @@ static void scan_jsonl_record(struct scan_worker *w, const struct scan_input *in
         output_error(w->out, fr, line, "invalid UTF-8 in %llu string value%s",
                      (unsigned long long)invalid, invalid == 1 ? "" : "s");
     }
+    /* The record's text is its field when one is asked for; otherwise the decision rests on the
+     * findings alone. */
+    const struct barra_jsonl_field *only =
+        w->opts->njsonl_fields == 1 && barra_jsonl_field_count(w->jsonl) == 1
+            ? barra_jsonl_field(w->jsonl, 0)
+            : NULL;
+    scan_policy_decide(w, in, fr, false, only ? only->value : NULL, only ? only->value_len : 0,
+                       ctx.where.record_id, ctx.where.record_id_len, line);
 }
 
 /* ---- CSV / TSV ---- */
@@ -546,6 +571,10 @@ static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
         output_error(w->out, fr, 0, "read error: %s", strerror((int)-n));
     }
     (void)barra_csv_finish(csv, csv_row, csv_error, &ctx);
+    if (w->opts->redact_dir) {
+        output_note(w->out, fr, "CSV and TSV files are not redacted yet");
+    }
+    scan_policy_decide(w, in, fr, true, NULL, 0, NULL, 0, 0);
     for (size_t i = 0; i < ctx.nheader; i++) {
         free(ctx.header[i]);
     }

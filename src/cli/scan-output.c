@@ -16,6 +16,7 @@
 #include "cli/scan.h"
 
 #define HUMAN_SHOWN_PER_TYPE 10
+#define NACTIONS             (BARRA_ACTION_BLOCK + 1)
 #define FLUSH_AT             (1u << 20)
 
 /* A finding kept for the human report, value already masked. */
@@ -41,6 +42,9 @@ struct file_result {
     struct shown *shown;
     size_t nshown, capshown;
     struct sbuf json_errors; /* for the JSON summary: a JSON array body */
+    uint64_t actions[NACTIONS]; /* policy decisions by action */
+    struct sbuf decisions;      /* human format: the decisions worth showing */
+    uint64_t decisions_shown;
 };
 
 /* What the JSON summary needs of a file once its output is written. */
@@ -49,6 +53,7 @@ struct file_summary {
     char *note;
     char *errors_json;
     uint64_t *counts;
+    uint64_t actions[NACTIONS];
 };
 
 struct output {
@@ -63,6 +68,7 @@ struct output {
     struct file_summary *summaries;
     uint64_t *total_counts;
     uint64_t total_findings, total_errors, files_with_findings, skipped;
+    uint64_t total_actions[NACTIONS];
     atomic_uint_fast64_t bytes_done;
     atomic_size_t files_done;
 };
@@ -103,6 +109,7 @@ static void file_result_free(struct file_result *fr)
     sbuf_free(&fr->out);
     sbuf_free(&fr->err);
     sbuf_free(&fr->json_errors);
+    sbuf_free(&fr->decisions);
     for (size_t i = 0; i < fr->nshown; i++) {
         free(fr->shown[i].where);
         if (fr->shown[i].value) {
@@ -382,6 +389,44 @@ void output_finding(struct output *o, struct file_result *fr, const struct barra
     maybe_flush(o, fr);
 }
 
+void output_decision(struct output *o, struct file_result *fr, const barra_decision_t *d,
+                     const char *json, const char *record_id, size_t record_id_len, uint64_t line)
+{
+    enum barra_action a = barra_decision_action(d);
+    fr->actions[a]++;
+    if (o->opts->format == OUT_JSONL) {
+        struct sbuf *b = &fr->out;
+        const char *path = o->inputs->v[fr->index].path;
+        sbuf_puts(b, "{\"path\":");
+        sbuf_json_string(b, path, strlen(path));
+        if (record_id) {
+            sbuf_puts(b, ",\"id\":");
+            sbuf_json_string(b, record_id, record_id_len);
+        }
+        if (line) {
+            sbuf_printf(b, ",\"line\":%llu", (unsigned long long)line);
+        }
+        sbuf_printf(b, ",\"decision\":%s}\n", json);
+        maybe_flush(o, fr);
+        return;
+    }
+    if (o->opts->format != OUT_HUMAN || (a == BARRA_ACTION_ALLOW && line) ||
+        fr->decisions_shown++ >= HUMAN_SHOWN_PER_TYPE) {
+        return;
+    }
+    const char *rule = barra_decision_deciding_rule(d);
+    sbuf_puts(&fr->decisions, "  ");
+    if (line) {
+        sbuf_printf(&fr->decisions, "line %llu: ", (unsigned long long)line);
+    }
+    sbuf_printf(&fr->decisions, "%sdecision %s%s, tier %s", color(o, "\033[1m"),
+                barra_action_name(a), color(o, "\033[0m"), barra_decision_tier(d));
+    if (rule) {
+        sbuf_printf(&fr->decisions, " (rule %s)", rule);
+    }
+    sbuf_putc(&fr->decisions, '\n');
+}
+
 static void vmessage(struct output *o, struct file_result *fr, uint64_t line, bool error,
                      const char *fmt, va_list ap)
 {
@@ -427,7 +472,7 @@ void output_note(struct output *o, struct file_result *fr, const char *fmt, ...)
 
 static void human_file(struct output *o, struct file_result *fr, struct sbuf *b)
 {
-    if (fr->findings == 0) {
+    if (fr->findings == 0 && fr->decisions.len == 0) {
         return;
     }
     const char *path = o->inputs->v[fr->index].path;
@@ -475,6 +520,13 @@ static void human_file(struct output *o, struct file_result *fr, struct sbuf *b)
                         (unsigned long long)(fr->counts[t] - HUMAN_SHOWN_PER_TYPE));
         }
     }
+    if (fr->decisions.len) {
+        sbuf_add(b, fr->decisions.data, fr->decisions.len);
+    }
+    if (fr->decisions_shown > HUMAN_SHOWN_PER_TYPE) {
+        sbuf_printf(b, "  ... and %llu more decisions\n",
+                    (unsigned long long)(fr->decisions_shown - HUMAN_SHOWN_PER_TYPE));
+    }
     sbuf_putc(b, '\n');
 }
 
@@ -494,6 +546,10 @@ static void keep_summary(struct output *o, struct file_result *fr)
     if (o->opts->format == OUT_JSON) {
         s->counts = fr->counts;
         fr->counts = NULL;
+    }
+    for (size_t a = 0; a < NACTIONS; a++) {
+        s->actions[a] = fr->actions[a];
+        o->total_actions[a] += fr->actions[a];
     }
     o->total_findings += fr->findings;
     o->total_errors += fr->errors;
@@ -522,6 +578,16 @@ void output_file_done(struct output *o, struct file_result *fr)
 
 /* ---- the end ---- */
 
+static bool any_decision(const uint64_t *actions)
+{
+    for (size_t a = 0; a < NACTIONS; a++) {
+        if (actions[a]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void human_summary(struct output *o, double seconds)
 {
     FILE *f = stdout;
@@ -540,6 +606,16 @@ static void human_summary(struct output *o, double seconds)
                         (unsigned long long)o->total_counts[t]);
             }
         }
+    }
+    if (any_decision(o->total_actions)) {
+        fprintf(f, "Decisions:");
+        for (size_t a = 0; a < NACTIONS; a++) {
+            if (o->total_actions[a]) {
+                fprintf(f, " %s %llu", barra_action_name((enum barra_action)a),
+                        (unsigned long long)o->total_actions[a]);
+            }
+        }
+        fputc('\n', f);
     }
     if (o->skipped) {
         fprintf(f, "%llu file%s skipped (see the notes above).\n", (unsigned long long)o->skipped,
@@ -571,6 +647,16 @@ static void json_counts(struct sbuf *b, const struct output *o, const uint64_t *
     sbuf_putc(b, '}');
 }
 
+static void json_actions(struct sbuf *b, const uint64_t *actions)
+{
+    sbuf_puts(b, ",\"decisions\":{");
+    for (size_t a = 0; a < NACTIONS; a++) {
+        sbuf_printf(b, "%s\"%s\":%llu", a ? "," : "", barra_action_name((enum barra_action)a),
+                    (unsigned long long)actions[a]);
+    }
+    sbuf_putc(b, '}');
+}
+
 static void json_summary(struct output *o, double seconds)
 {
     struct sbuf b = {0};
@@ -584,6 +670,9 @@ static void json_summary(struct output *o, double seconds)
                 (unsigned long long)o->total_findings, (unsigned long long)o->total_errors,
                 (unsigned long long)o->skipped);
     json_counts(&b, o, o->total_counts);
+    if (o->opts->policy_path) {
+        json_actions(&b, o->total_actions);
+    }
     sbuf_puts(&b, ",\"per_file\":[");
     for (size_t i = 0; i < o->inputs->n; i++) {
         const struct file_summary *s = &o->summaries[i];
@@ -592,6 +681,9 @@ static void json_summary(struct output *o, double seconds)
         sbuf_printf(&b, ",\"findings\":%llu,\"by_type\":", (unsigned long long)s->findings);
         json_counts(&b, o, s->counts);
         sbuf_printf(&b, ",\"errors\":[%s]", s->errors_json ? s->errors_json : "");
+        if (any_decision(s->actions)) {
+            json_actions(&b, s->actions);
+        }
         if (s->note) {
             sbuf_puts(&b, ",\"skipped\":");
             sbuf_json_string(&b, s->note, strlen(s->note));

@@ -39,6 +39,16 @@ static const char scan_usage[] =
     "  --color WHEN          auto (default), always or never\n"
     "  --progress WHEN       auto (default: on a terminal), always or never\n"
     "\n"
+    "Policy\n"
+    "  --policy FILE         decide about each file (text, CSV) or JSON Lines record with this\n"
+    "                        policy (docs/policy.md) and report the decision\n"
+    "  --event FILE          JSON fields every record's event starts from: source, destination,\n"
+    "                        sender, conversation, ... (docs/events.md)\n"
+    "  --consents FILE       consent records for the policy's consent conditions\n"
+    "  --key FILE            on-prem key for references and pseudonyms in decisions\n"
+    "  --redact DIR          write a copy of each text file under DIR with every finding redacted\n"
+    "                        (by the policy's redaction methods; full masks without --policy)\n"
+    "\n"
     "Engine\n"
     "  -j, --jobs N          threads (default: the number of CPUs)\n"
     "  --rules DIR           entity rules to compile instead of the built-in ones\n"
@@ -63,6 +73,11 @@ enum {
     OPT_PROGRESS,
     OPT_RULES,
     OPT_REFERENCE_DATE,
+    OPT_POLICY,
+    OPT_EVENT,
+    OPT_CONSENTS,
+    OPT_KEY,
+    OPT_REDACT,
 };
 
 static const struct option scan_long_options[] = {
@@ -85,6 +100,11 @@ static const struct option scan_long_options[] = {
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"rules", required_argument, NULL, OPT_RULES},
     {"reference-date", required_argument, NULL, OPT_REFERENCE_DATE},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"consents", required_argument, NULL, OPT_CONSENTS},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"redact", required_argument, NULL, OPT_REDACT},
     {NULL, 0, NULL, 0},
 };
 
@@ -304,10 +324,28 @@ static int parse_options(int argc, char **argv, struct scan_options *o)
                 return usage_error("--reference-date takes YYYY-MM-DD, not \"%s\"", optarg);
             }
             break;
+        case OPT_POLICY:
+            o->policy_path = optarg;
+            break;
+        case OPT_EVENT:
+            o->event_path = optarg;
+            break;
+        case OPT_CONSENTS:
+            o->consents_path = optarg;
+            break;
+        case OPT_KEY:
+            o->key_path = optarg;
+            break;
+        case OPT_REDACT:
+            o->redact_dir = optarg;
+            break;
         default:
             fprintf(stderr, "Try 'barra scan --help'.\n");
             return 2;
         }
+    }
+    if ((o->event_path || o->consents_path) && o->policy_path == NULL) {
+        return usage_error("%s", "--event and --consents need --policy");
     }
     if (o->format != OUT_HUMAN) {
         o->color = false;
@@ -319,6 +357,7 @@ static int parse_options(int argc, char **argv, struct scan_options *o)
 
 struct pool {
     const struct scan_options *opts;
+    const struct scan_policy *policy;
     const struct input_list *inputs;
     barra_detector_t *det;
     struct output *out;
@@ -332,12 +371,16 @@ struct pool {
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
-    struct scan_worker w = {.opts = p->opts, .out = p->out};
+    struct scan_worker w = {.opts = p->opts, .out = p->out, .policy = p->policy};
     struct barra_error err;
     if (barra_scanner_new(p->det, BARRA_SCAN_LINES | BARRA_SCAN_CHECK_UTF8, &w.scanner, &err) < 0 ||
         barra_jsonl_new((const char *const *)p->opts->jsonl_fields, p->opts->njsonl_fields,
                         p->opts->id_field, &w.jsonl, &err) < 0) {
         fprintf(stderr, "barra scan: %s\n", err.message);
+        p->failed = 1;
+    }
+    if (w.policy && barra_findings_new(&w.findings) < 0) {
+        fprintf(stderr, "barra scan: out of memory\n");
         p->failed = 1;
     }
     for (;;) {
@@ -350,7 +393,7 @@ static void *worker_main(void *arg)
             p->failed = 1;
             break;
         }
-        if (w.scanner && w.jsonl) {
+        if (w.scanner && w.jsonl && (w.policy == NULL || w.findings)) {
             scan_one(&w, &p->inputs->v[i], fr);
         } else {
             output_error(p->out, fr, 0, "not scanned: the scanner could not start");
@@ -358,6 +401,7 @@ static void *worker_main(void *arg)
         output_file_done(p->out, fr);
     }
     scan_batch_free(&w);
+    barra_findings_free(w.findings);
     barra_scanner_free(w.scanner);
     barra_jsonl_free(w.jsonl);
     pthread_mutex_lock(&p->lock);
@@ -455,6 +499,7 @@ int cmd_scan(int argc, char **argv)
     int rc = parse_options(argc, argv, &opts);
     struct input_list inputs = {0};
     barra_detector_t *det = NULL;
+    struct scan_policy *policy = NULL;
     struct output *out = NULL;
     if (rc >= 0) {
         goto out_free;
@@ -490,13 +535,18 @@ int cmd_scan(int argc, char **argv)
             goto out_free;
         }
     }
+    if ((opts.policy_path || opts.redact_dir) && scan_policy_open(&opts, det, &policy) != 0) {
+        rc = 2;
+        goto out_free;
+    }
     out = output_new(&opts, &inputs, det);
     if (out == NULL) {
         fprintf(stderr, "barra scan: out of memory\n");
         rc = 2;
         goto out_free;
     }
-    struct pool pool = {.opts = &opts, .inputs = &inputs, .det = det, .out = out};
+    struct pool pool = {
+        .opts = &opts, .policy = policy, .inputs = &inputs, .det = det, .out = out};
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.finished, NULL);
     if (run_pool(&pool, opts.jobs, start) < 0) {
@@ -510,6 +560,7 @@ int cmd_scan(int argc, char **argv)
     rc = rc ? rc : pool.failed ? 2 : status;
 out_free:
     output_free(out);
+    scan_policy_free(policy);
     barra_detector_unref(det);
     inputs_free(&inputs);
     glob_list_free(opts.excludes);

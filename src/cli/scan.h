@@ -36,6 +36,12 @@ struct scan_options {
     bool color;
     bool progress;
     bool all_occurrences; /* human format: list every finding, not the first few per type */
+    /* Policy decisions and redacted copies (scan-policy.c) */
+    const char *policy_path;
+    const char *key_path;
+    const char *consents_path;
+    const char *event_path; /* fields every record's event starts from */
+    const char *redact_dir;
 };
 
 /* One thing to scan: a file, or standard input. */
@@ -82,6 +88,9 @@ void output_finding(struct output *o, struct file_result *fr, const struct barra
 /* An error that kept part of the input from being scanned (makes the exit status 2). */
 void output_error(struct output *o, struct file_result *fr, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A policy decision about a whole file (line 0) or one record; `json` is the decision object. */
+void output_decision(struct output *o, struct file_result *fr, const barra_decision_t *d,
+                     const char *json, const char *record_id, size_t record_id_len, uint64_t line);
 /* A note that is not an error (a binary file skipped). */
 void output_note(struct output *o, struct file_result *fr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -113,6 +122,8 @@ struct jsonl_batch {
     size_t n, cap;
 };
 
+struct scan_policy;
+
 /* scan-file.c: scans one input with a thread's own scanner. */
 struct scan_worker {
     const struct scan_options *opts;
@@ -120,9 +131,25 @@ struct scan_worker {
     barra_jsonl_t *jsonl;
     struct output *out;
     struct jsonl_batch batch;
+    const struct scan_policy *policy; /* NULL without --policy or --redact */
+    barra_findings_t *findings;       /* this record's findings, with a policy */
 };
 void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_result *fr);
 void scan_batch_free(struct scan_worker *w);
+
+/* scan-policy.c: loads what --policy, --key, --consents, --event and --redact name. Prints what
+ * is wrong and returns 2 on failure. */
+int scan_policy_open(const struct scan_options *o, barra_detector_t *det,
+                     struct scan_policy **ret);
+void scan_policy_free(struct scan_policy *sp);
+/* Decides about the findings collected since the last call (a file, or a JSON Lines record when
+ * `line` is not 0), reports the decision, and empties the collector. */
+void scan_policy_decide(struct scan_worker *w, const struct scan_input *in, struct file_result *fr,
+                        bool whole_file, const char *text, size_t text_len, const char *id,
+                        size_t id_len, uint64_t line);
+/* Writes a redacted copy of a text file under --redact DIR. */
+void scan_policy_redact(struct scan_worker *w, const struct scan_input *in, struct file_result *fr,
+                        const char *data, size_t len);
 
 int cmd_scan(int argc, char **argv);
 
