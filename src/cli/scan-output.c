@@ -427,8 +427,9 @@ void output_decision(struct output *o, struct file_result *fr, const barra_decis
     sbuf_putc(&fr->decisions, '\n');
 }
 
-static void vmessage(struct output *o, struct file_result *fr, uint64_t line, bool error,
-                     const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vmessage(struct output *o,
+                                                           struct file_result *fr, uint64_t line,
+                                                           bool error, const char *fmt, va_list ap)
 {
     char msg[1024];
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -52,6 +52,26 @@ def main():
         write("jsonl", "r%d" % i, r)
     write("csv", "a", 'name,id\r\n"Chan, T",A123456(3)\r\n"multi\nline","say ""hi"""\nlast,row')
     write("csv", "b", '\x01a\tb\n1\t2\n"unterminated')
+    for path in sorted(glob.glob(os.path.join(ROOT, "rules/policies/*.yaml"))):
+        if not path.endswith(".cases.yaml"):
+            write("policy", os.path.basename(path), open(path, encoding="utf-8").read())
+    write("policy", "small.yaml", "policy: {name: s}\ntiers: [{name: a}, {name: b, when: "
+          "{any: [{count: {min: 1, max: 3}}, {not: {minor: true}}]}}]\nrules:\n  - {id: r, when: "
+          "{tier: {at_least: b}, time: {hours: '22:00-06:00', days: weekend}}, action: allow}\n")
+    events = [
+        '{"kind":"message","text":"x","source":"dingtalk","time":"2026-11-23T10:00:00+08:00"}',
+        '{"schema":"barra.event/1","id":"e","kind":"file","file":{"name":"a.XLSX","size":5000,'
+        '"path":"/x","sha256":"' + "ab" * 32 + '"},"source":"dingtalk","conversation":{"id":"c",'
+        '"type":"external_group"},"sender":{"id":"u1","department":"HR","role":"boss"},'
+        '"recipients":[{"id":"r","department":"x"},{}],"destination":{"platform":"dingtalk",'
+        '"region":"cn-mainland"},"direction":"outbound","time":"2026-11-27T23:30:00.5-00:00",'
+        '"subjects":["a","b"]}',
+        '{"kind":"message","text":"\u8eab\u4efd\u8bc1","source":"s","time":"2026-02-29T00:00:00Z"}',
+        '{"kind":"message","text":"x","source":"s","time":"2024-02-29T23:59:60Z","subjects":["a"],'
+        '"destination":{"region":"cn-mainland"},"direction":"outbound"}',
+    ]
+    for i, e in enumerate(events):
+        write("event", "e%d.json" % i, e)
     if len(sys.argv) > 1:
         out = os.path.join(OUT, "catalog", "min.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
