@@ -180,7 +180,8 @@ BARRA_EXPORT int barra_policy_redact(const barra_policy_t *p, const char *text, 
 struct barra_decide_options {
     const struct barra_consent_provider *consent; /* NULL: every consent is missing */
     /* Makes the references (HMAC) of findings and the pseudonyms of redaction. Without a key,
-     * findings carry no reference and pseudonymising fails closed (the exception action). */
+     * findings carry no reference and pseudonymising fails closed (the exception action).
+     * Borrowed until the decision is freed or reused: references are made when it is formatted. */
     const barra_key_t *key;
     /* The detector the findings came from, for the versions a decision names; NULL means the one
      * the policy was compiled against. */
@@ -198,6 +199,14 @@ BARRA_EXPORT int barra_decide(const barra_policy_t *p, const barra_event_t *e,
                               const barra_findings_t *findings,
                               const struct barra_decide_options *opts, barra_decision_t **ret,
                               struct barra_error *reterr);
+/* The same, into a decision made once with barra_decision_new() and filled again for each event
+ * (one per thread): a service saves an allocation per event. On failure d holds the exception
+ * action, never a partial answer. */
+BARRA_EXPORT int barra_decision_new(barra_decision_t **ret);
+BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t *e,
+                                   const barra_findings_t *findings,
+                                   const struct barra_decide_options *opts, barra_decision_t *d,
+                                   struct barra_error *reterr);
 BARRA_EXPORT barra_decision_t *barra_decision_free(barra_decision_t *d);
 
 BARRA_EXPORT enum barra_action barra_decision_action(const barra_decision_t *d);

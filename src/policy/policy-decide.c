@@ -19,24 +19,14 @@
 
 #define STACK_FINDINGS 64
 
-static void resolve_event(struct pol_ctx *c)
-{
-    const struct pol_syms *s = &c->p->syms;
-    const struct barra_event *e = c->e;
-    c->source = pol_syms_find_folded(s, e->source);
-    c->conversation_id = pol_syms_find(s, e->conversation_id);
-    c->dest_platform = pol_syms_find_folded(s, e->destination_platform);
-    c->dest_region = pol_syms_find_folded(s, e->destination_region);
-    c->file_type = pol_syms_find_folded(s, e->file_type);
-    c->sender_id = pol_syms_find(s, e->sender.id);
-    c->sender_department = pol_syms_find_folded(s, e->sender.department);
-    c->sender_role = pol_syms_find_folded(s, e->sender.role);
-}
+bool pol_prefilter_off;
 
-static void resolve_findings(struct pol_ctx *c, const barra_findings_t *fs,
-                             struct pol_ctx_finding *out)
+/* Returns the types (bits) of the findings. */
+static uint64_t resolve_findings(struct pol_ctx *c, const barra_findings_t *fs,
+                                 struct pol_ctx_finding *out)
 {
     const struct pol_syms *s = &c->p->syms;
+    uint64_t types = 0;
     for (size_t i = 0; i < c->nfindings; i++) {
         const struct pol_finding *f = &fs->items[i];
         out[i] = (struct pol_ctx_finding){
@@ -46,18 +36,10 @@ static void resolve_findings(struct pol_ctx *c, const barra_findings_t *fs,
             .category = pol_syms_find(s, f->category),
             .jurisdiction = pol_syms_find(s, f->jurisdiction),
         };
+        types |= pol_type_bit(c->p, out[i].type);
     }
     c->findings = out;
-}
-
-static uint32_t assign_tier(struct pol_ctx *c)
-{
-    for (uint32_t t = c->p->ntiers; t-- > 1;) {
-        if (pol_pred_eval(c->p->tiers[t].when, c, NULL)) {
-            return t;
-        }
-    }
-    return 0;
+    return types;
 }
 
 static int write_buf(void *ud, const char *data, size_t len)
@@ -110,19 +92,39 @@ static int redact_text(struct pol_ctx *c, barra_decision_t *d, const barra_key_t
     return d->redacted ? 0 : -BARRA_ENOMEM;
 }
 
-static int record_findings(struct pol_ctx *c, barra_decision_t *d, const barra_key_t *key)
+static int record_findings(struct pol_ctx *c, barra_decision_t *d)
 {
     if (c->nfindings == 0) {
         return 0;
     }
-    d->findings = barra_calloc(c->nfindings, sizeof(*d->findings));
-    if (d->findings == NULL) {
-        return -BARRA_ENOMEM;
+    if (c->nfindings > d->findings_cap) {
+        struct pol_decided_finding *f =
+            barra_reallocarray(d->findings, c->nfindings, sizeof(*d->findings));
+        if (f == NULL) {
+            return -BARRA_ENOMEM;
+        }
+        d->findings = f;
+        d->findings_cap = c->nfindings;
+    }
+    size_t need = 0;
+    for (size_t i = 0; i < c->nfindings; i++) {
+        need += c->findings[i].f->normalized_len;
+    }
+    if (need > d->values_cap) {
+        char *v = barra_malloc(need);
+        if (v == NULL) {
+            return -BARRA_ENOMEM;
+        }
+        if (d->values) {
+            explicit_bzero(d->values, d->values_cap);
+            barra_free(d->values);
+        }
+        d->values = v;
+        d->values_cap = need;
     }
     for (size_t i = 0; i < c->nfindings; i++) {
         const struct pol_finding *f = c->findings[i].f;
-        struct pol_decided_finding *df = &d->findings[i];
-        *df = (struct pol_decided_finding){
+        d->findings[i] = (struct pol_decided_finding){
             .type = f->type,
             .subtype = f->subtype,
             .category = f->category,
@@ -131,13 +133,11 @@ static int record_findings(struct pol_ctx *c, barra_decision_t *d, const barra_k
             .end = f->end,
             .score = f->score,
             .flags = f->flags,
+            .value_off = (uint32_t)d->values_len,
+            .value_len = f->normalized_len,
         };
-        if (key) {
-            int r = redact_reference(key, f->type, f->normalized, f->normalized_len, df->ref);
-            if (r < 0) {
-                return r;
-            }
-        }
+        memcpy(d->values + d->values_len, f->normalized, f->normalized_len);
+        d->values_len += f->normalized_len;
         d->nfindings++;
     }
     return 0;
@@ -181,12 +181,8 @@ static void choose_action(const struct barra_policy *p, barra_decision_t *d)
     }
 }
 
-static void fail_closed(const struct barra_policy *p, barra_decision_t *d, const char *why)
+static void drop_redacted(barra_decision_t *d)
 {
-    d->action = p->exception_action;
-    d->exception_reason = why;
-    d->deciding = -1;
-    d->tier = p->ntiers - 1; /* what could not be checked is treated as the most sensitive */
     if (d->redacted) {
         explicit_bzero(d->redacted, d->redacted_len);
         barra_free(d->redacted);
@@ -195,7 +191,44 @@ static void fail_closed(const struct barra_policy *p, barra_decision_t *d, const
     }
 }
 
-static int decide(struct pol_ctx *c, const struct barra_decide_options *opts,
+static void fail_closed(const struct barra_policy *p, barra_decision_t *d, const char *why)
+{
+    d->action = p->exception_action;
+    d->exception_reason = why;
+    d->deciding = -1;
+    d->tier = p->ntiers - 1; /* what could not be checked is treated as the most sensitive */
+    drop_redacted(d);
+}
+
+/* Evaluates the rules (only those that can fire without findings when nothing was found). */
+static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
+{
+    const struct barra_policy *p = c->p;
+    bool empty = c->nfindings == 0 && !pol_prefilter_off;
+    uint32_t n = empty ? p->nempty_rules : p->nrules;
+    if (n > d->fired_cap) {
+        uint32_t *f = barra_reallocarray(d->fired, p->nrules + 1, sizeof(*d->fired));
+        if (f == NULL) {
+            return -BARRA_ENOMEM;
+        }
+        d->fired = f;
+        d->fired_cap = p->nrules + 1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = empty ? p->empty_rules[k] : k;
+        const struct pol_rule *rule = &p->rules[i];
+        if (!pol_prefilter_off && ((rule->needs_types && (rule->needs_types & types) == 0) ||
+                                   (rule->tiers & (1u << c->tier)) == 0)) {
+            continue; /* the prefilter: this rule cannot fire */
+        }
+        if (rule->when == NULL || pol_pred_eval(rule->when, c, NULL)) {
+            d->fired[d->nfired++] = i;
+        }
+    }
+    return 0;
+}
+
+static int decide(struct pol_ctx *c, const struct barra_decide_options *opts, uint64_t types,
                   barra_decision_t *d)
 {
     const struct barra_policy *p = c->p;
@@ -209,25 +242,20 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts,
         fail_closed(p, d, "classification failed");
         return 0;
     }
-    c->tier = assign_tier(c);
+    c->tier = c->nfindings ? pol_assign_tier(c) : p->empty_tier;
     d->tier = c->tier;
-    d->fired = barra_malloc(((size_t)p->nrules + 1) * sizeof(*d->fired));
-    if (d->fired == NULL) {
-        return -BARRA_ENOMEM;
+    if ((r = run_rules(c, d, types)) < 0) {
+        return r;
     }
-    for (uint32_t i = 0; i < p->nrules; i++) {
-        const struct pol_rule *rule = &p->rules[i];
-        if (rule->when == NULL || pol_pred_eval(rule->when, c, NULL)) {
-            d->fired[d->nfired++] = i;
-        }
+    if (p->npurposes) {
+        memcpy(d->memo, c->memo, p->npurposes * sizeof(d->memo[0]));
     }
-    memcpy(d->memo, c->memo, sizeof(d->memo));
     if (c->consent_err < 0) {
         fail_closed(p, d, "the consent registry could not answer");
         return 0;
     }
     choose_action(p, d);
-    if ((r = record_findings(c, d, opts->key)) < 0) {
+    if ((r = record_findings(c, d)) < 0) {
         return r;
     }
     if (d->action == BARRA_ACTION_REDACT && c->e->text) {
@@ -243,51 +271,144 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts,
     return opts->explain ? explain(c, d) : 0;
 }
 
-BARRA_EXPORT int barra_decide(const barra_policy_t *p, const barra_event_t *e,
-                              const barra_findings_t *findings,
-                              const struct barra_decide_options *opts, barra_decision_t **ret,
-                              struct barra_error *reterr)
+/* Empties a decision for reuse, keeping its buffers. */
+static void reset(barra_decision_t *d, const barra_policy_t *p)
+{
+    barra_free(d->event_id);
+    barra_free(d->reasons);
+    drop_redacted(d);
+    if (d->policy != p) {
+        barra_policy_unref(d->policy);
+        d->policy = barra_policy_ref((barra_policy_t *)p);
+    }
+    d->event_id = NULL;
+    d->reasons = NULL;
+    d->reasons_len = 0;
+    d->action = BARRA_ACTION_ALLOW;
+    d->tier = 0;
+    d->exception_reason = NULL;
+    d->deciding = -1;
+    d->nfired = 0;
+    d->overridden = false;
+    d->nfindings = 0;
+    if (d->values_len) {
+        explicit_bzero(d->values, d->values_len);
+        d->values_len = 0;
+    }
+    d->key = NULL;
+    d->key_id[0] = '\0';
+    d->has_time = false;
+    for (uint32_t i = 0; i < p->npurposes; i++) {
+        d->memo[i].done = false;
+    }
+}
+
+/* The versions a decision names: the policy's, unless the findings came from another detector. */
+static void set_versions(barra_decision_t *d, const barra_policy_t *p, const barra_detector_t *det)
+{
+    if (d->rules_version && d->versions_from == det && d->versions_of == p) {
+        return; /* the same as last time */
+    }
+    d->versions_from = det;
+    d->versions_of = p;
+    d->rules_version = p->rules_version;
+    d->engine_version = p->engine_version;
+    if (det == NULL) {
+        return;
+    }
+    const char *rv = barra_detector_rules_version(det), *ev = barra_detector_engine_version(det);
+    if (strcmp(rv, p->rules_version) != 0) {
+        (void)snprintf(d->own_rules_version, sizeof(d->own_rules_version), "%s", rv);
+        d->rules_version = d->own_rules_version;
+    }
+    if (strcmp(ev, p->engine_version) != 0) {
+        (void)snprintf(d->own_engine_version, sizeof(d->own_engine_version), "%s", ev);
+        d->engine_version = d->own_engine_version;
+    }
+}
+
+BARRA_EXPORT int barra_decision_new(barra_decision_t **ret)
+{
+    if (ret == NULL) {
+        return -BARRA_EINVAL;
+    }
+    *ret = barra_calloc(1, sizeof(**ret));
+    if (*ret == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    (*ret)->deciding = -1;
+    return 0;
+}
+
+BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t *e,
+                                   const barra_findings_t *findings,
+                                   const struct barra_decide_options *opts, barra_decision_t *d,
+                                   struct barra_error *reterr)
 {
     static const struct barra_decide_options no_opts;
-    if (p == NULL || e == NULL || ret == NULL) {
-        return barra_error_set(reterr, -BARRA_EINVAL, "no policy, event or result");
+    if (p == NULL || e == NULL || d == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no policy, event or decision");
     }
     if (opts == NULL) {
         opts = &no_opts;
     }
-    barra_decision_t *d = barra_calloc(1, sizeof(*d));
-    if (d == NULL) {
-        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
-    }
-    d->policy = barra_policy_ref((barra_policy_t *)p);
-    const barra_detector_t *det = opts->detector;
-    memcpy(d->rules_version, det ? barra_detector_rules_version(det) : p->rules_version, 64);
-    (void)snprintf(d->engine_version, sizeof(d->engine_version), "%s",
-                   det ? barra_detector_engine_version(det) : p->engine_version);
+    reset(d, p);
+    set_versions(d, p, opts->detector);
     if (opts->key) {
+        d->key = opts->key;
         memcpy(d->key_id, barra_key_id(opts->key), sizeof(d->key_id));
     }
-
-    struct pol_ctx c = {.p = p, .e = e, .consent = opts->consent};
+    /* Set field by field: zeroing the whole context (consent memos included) costs more than a
+     * decision about a message without personal data. */
+    struct pol_ctx c;
+    c.p = p;
+    c.e = e;
+    c.consent = opts->consent;
+    c.findings = NULL;
     c.nfindings = findings ? findings->n : 0;
+    c.tier = 0;
+    c.resolved = 0;
+    c.consent_err = 0;
+    for (uint32_t i = 0; i < p->npurposes; i++) {
+        c.memo[i].done = false;
+    }
     struct pol_ctx_finding stack[STACK_FINDINGS];
     struct pol_ctx_finding *resolved = stack;
     if (c.nfindings > STACK_FINDINGS) {
         resolved = barra_calloc(c.nfindings, sizeof(*resolved));
         if (resolved == NULL) {
-            barra_decision_free(d);
             return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
         }
     }
-    resolve_event(&c);
-    resolve_findings(&c, findings, resolved);
-    int r = decide(&c, opts, d);
+    uint64_t types = resolve_findings(&c, findings, resolved);
+    int r = decide(&c, opts, types, d);
     if (resolved != stack) {
         barra_free(resolved);
     }
     if (r < 0) {
-        barra_decision_free(d);
+        /* Never leave a half-made decision that could be read as an answer. */
+        fail_closed(p, d, "out of memory");
         return barra_error_set(reterr, r, "cannot decide: %s", barra_strerror(r));
+    }
+    return 0;
+}
+
+BARRA_EXPORT int barra_decide(const barra_policy_t *p, const barra_event_t *e,
+                              const barra_findings_t *findings,
+                              const struct barra_decide_options *opts, barra_decision_t **ret,
+                              struct barra_error *reterr)
+{
+    barra_decision_t *d;
+    if (ret == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no result");
+    }
+    if (barra_decision_new(&d) < 0) {
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    int r = barra_decide_into(p, e, findings, opts, d, reterr);
+    if (r < 0) {
+        barra_decision_free(d);
+        return r;
     }
     *ret = d;
     return 0;

@@ -27,6 +27,10 @@ BARRA_EXPORT barra_decision_t *barra_decision_free(barra_decision_t *d)
     barra_free(d->fired);
     barra_free(d->reasons);
     barra_free(d->findings);
+    if (d->values) {
+        explicit_bzero(d->values, d->values_cap);
+        barra_free(d->values);
+    }
     barra_policy_unref(d->policy);
     barra_free(d);
     return NULL;
@@ -39,7 +43,7 @@ BARRA_EXPORT enum barra_action barra_decision_action(const barra_decision_t *d)
 
 BARRA_EXPORT const char *barra_decision_tier(const barra_decision_t *d)
 {
-    return d ? d->policy->tiers[d->tier].name : NULL;
+    return d && d->policy ? d->policy->tiers[d->tier].name : NULL;
 }
 
 BARRA_EXPORT size_t barra_decision_rule_count(const barra_decision_t *d)
@@ -197,8 +201,10 @@ static json_t *findings_json(const barra_decision_t *d, bool *ok)
         if (f->flags & BARRA_FINDING_MINOR) {
             put(o, "minor", json_true(), ok);
         }
-        if (f->ref[0]) {
-            put(o, "ref", json_string(f->ref), ok);
+        char ref[77];
+        if (d->key && redact_reference(d->key, f->type, d->values + f->value_off, f->value_len,
+                                       ref) == 0) {
+            put(o, "ref", json_string(ref), ok);
         }
     }
     return arr;
@@ -242,7 +248,7 @@ static void add_outcome(const barra_decision_t *d, json_t *root, bool *ok)
 static json_t *consent_json(const barra_decision_t *d, bool *ok)
 {
     json_t *consent = json_array();
-    for (uint32_t i = 0; consent && i < POL_MAX_PURPOSES; i++) {
+    for (uint32_t i = 0; consent && i < d->policy->npurposes; i++) {
         const struct pol_consent_memo *m = &d->memo[i];
         if (!m->done) {
             continue;

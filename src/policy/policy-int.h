@@ -73,6 +73,7 @@ enum pol_pred_kind {
     PRED_NOT,
     PRED_TIER,
     PRED_FINDINGS,
+    /* from here on, conditions about the event (the order matters: see pol_pred_eval) */
     PRED_KIND,
     PRED_SOURCE,
     PRED_CONVERSATION,
@@ -167,6 +168,10 @@ struct pol_rule {
     uint32_t ncitations;
     struct pol_tip tip;
     uint32_t line;
+    bool needs_findings; /* cannot fire when nothing was found: skipped then */
+    uint64_t needs_types; /* fires only if a finding of one of these types (bits) was made;
+                             0 = no such condition */
+    uint32_t tiers;       /* fires only in these tiers (bits) */
 };
 
 struct pol_redaction {
@@ -195,6 +200,13 @@ struct barra_policy {
     struct pol_articles *articles;
     char *purposes[POL_MAX_PURPOSES]; /* consent purposes the rules ask about */
     uint32_t npurposes;
+    /* The prefilter: most messages hold no personal data, and most rules need some. */
+    uint32_t empty_tier;    /* the tier of content with no findings */
+    uint32_t *empty_rules;  /* the rules that may fire with no findings, in order */
+    uint32_t nempty_rules;
+    /* Bit i of a type mask stands for the catalogue's type i: its symbol and its category's. */
+    uint32_t type_syms[64], type_category_syms[64];
+    uint32_t ntypes;
 };
 
 /* ---- Events ---- */
@@ -253,11 +265,27 @@ void pol_finding_wipe(struct pol_finding *f);
 
 /* ---- Deciding ---- */
 
+/* Event fields that conditions compare with the policy's names. */
+enum pol_field {
+    POL_F_SOURCE,
+    POL_F_CONVERSATION_ID,
+    POL_F_DEST_PLATFORM,
+    POL_F_DEST_REGION,
+    POL_F_FILE_TYPE,
+    POL_F_SENDER_ID,
+    POL_F_SENDER_DEPARTMENT,
+    POL_F_SENDER_ROLE,
+    POL_NFIELDS,
+};
+
 /* What a decision needs to know about each finding, with the policy's symbols resolved. */
 struct pol_ctx_finding {
     const struct pol_finding *f;
     uint32_t type, subtype, category, jurisdiction;
 };
+
+/* The bit of a type symbol in type masks (0 for a type the catalogue does not have). */
+uint64_t pol_type_bit(const struct barra_policy *p, uint32_t type_sym);
 
 struct pol_consent_memo {
     const char *purpose;
@@ -273,9 +301,9 @@ struct pol_ctx {
     struct pol_ctx_finding *findings;
     size_t nfindings;
     uint32_t tier;
-    /* event fields resolved to symbols */
-    uint32_t source, conversation_id, dest_platform, dest_region, file_type;
-    uint32_t sender_id, sender_department, sender_role;
+    /* event fields as symbols, each looked up the first time a condition needs it */
+    uint32_t resolved; /* bit f: field[f] is set */
+    uint32_t field[POL_NFIELDS];
     const struct barra_consent_provider *consent;
     struct pol_consent_memo memo[POL_MAX_PURPOSES];
     int consent_err;
@@ -285,6 +313,18 @@ struct pol_ctx {
  * it (struct buf of NUL-separated strings). */
 struct buf;
 bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why);
+/* Whether a condition can only hold when something was found (for the prefilter). */
+bool pol_pred_needs_findings(const struct pol_pred *pr, uint32_t empty_tier);
+/* The types (bits) one of which a finding must have for the condition to hold; 0 when the
+ * condition asks for no finding in particular. */
+uint64_t pol_pred_needs_types(const struct pol_pred *pr, const struct barra_policy *p);
+/* Test hook: evaluate every rule, prefilter or not (the fuzzer checks both give the same). */
+extern bool pol_prefilter_off;
+
+/* The tiers (bits) in which the condition can hold. */
+uint32_t pol_pred_tiers(const struct pol_pred *pr, uint32_t all);
+/* The tier of the findings in c (the highest whose condition holds). */
+uint32_t pol_assign_tier(struct pol_ctx *c);
 uint32_t pol_findings_count(const struct pol_findings_sel *sel, const struct pol_ctx *c);
 bool pol_finding_selected(const struct pol_findings_sel *sel, const struct pol_ctx_finding *f);
 
@@ -336,13 +376,15 @@ void pol_sort_spans(struct redact_span *spans, size_t n);
 
 /* ---- Decisions ---- */
 
-/* A finding as a decision records it: no value, only a keyed reference. */
+/* A finding as a decision records it. Its JSON form carries a keyed reference, never the value;
+ * the value is kept (in the decision's wiped buffer) only to make that reference when the record is
+ * written, because an HMAC costs more than the rest of a decision. */
 struct pol_decided_finding {
     const char *type, *subtype, *category, *jurisdiction;
     uint64_t start, end;
     double score;
     uint32_t flags;
-    char ref[77]; /* "hmac-sha256:..." or "" without a key */
+    uint32_t value_off, value_len; /* in the decision's values */
 };
 
 struct barra_decision {
@@ -353,20 +395,26 @@ struct barra_decision {
     const char *exception_reason; /* static text when the exception action applied, else NULL */
     int32_t deciding;             /* rule index, or -1 */
     uint32_t *fired;
-    uint32_t nfired;
+    uint32_t nfired, fired_cap;
     bool overridden; /* an override rule fired, so only override rules counted */
     char *reasons;   /* with explain: per fired rule, NUL-terminated reasons ending in an empty one */
     size_t reasons_len;
     struct pol_decided_finding *findings;
-    size_t nfindings;
+    size_t nfindings, findings_cap;
     char *redacted;
     size_t redacted_len;
     char key_id[17];
+    const barra_key_t *key; /* borrowed from the options: references are made with it */
+    char *values;           /* personal data: wiped on reuse and free */
+    size_t values_len, values_cap;
     int64_t time;
     bool has_time;
     struct pol_consent_memo memo[POL_MAX_PURPOSES];
-    char rules_version[65];
-    char engine_version[96];
+    const char *rules_version, *engine_version; /* the policy's, or those below */
+    const barra_detector_t *versions_from;      /* what they were worked out for */
+    const struct barra_policy *versions_of;
+    char own_rules_version[65];
+    char own_engine_version[96];
 };
 
 #endif

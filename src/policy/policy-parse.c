@@ -568,6 +568,52 @@ static int parse_header(struct pol_parser *ps, const struct ynode *n)
     return 0;
 }
 
+/* Content with no findings always has the same tier, and most rules need a finding to fire: both
+ * are worked out once here so that deciding about the many messages without personal data costs
+ * almost nothing. */
+/* Every type of the catalogue gets a bit, for the rules' prefilter. */
+static int number_types(struct pol_parser *ps)
+{
+    struct barra_policy *p = ps->p;
+    size_t n = barra_detector_type_count(ps->detector);
+    for (size_t i = 0; i < n && p->ntypes < 64; i++) {
+        if (pol_syms_intern(&p->syms, barra_detector_type_name(ps->detector, i),
+                            &p->type_syms[p->ntypes]) < 0 ||
+            pol_syms_intern(&p->syms, barra_detector_type_category(ps->detector, i),
+                            &p->type_category_syms[p->ntypes]) < 0) {
+            return pol_oom(ps);
+        }
+        p->ntypes++;
+    }
+    return 0;
+}
+
+static int build_prefilter(struct pol_parser *ps)
+{
+    struct barra_policy *p = ps->p;
+    int r = number_types(ps);
+    if (r < 0) {
+        return r;
+    }
+    struct pol_ctx empty = {.p = p};
+    p->empty_tier = pol_assign_tier(&empty);
+    p->empty_rules = barra_calloc(p->nrules + 1, sizeof(*p->empty_rules));
+    if (p->empty_rules == NULL) {
+        return pol_oom(ps);
+    }
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        struct pol_rule *rule = &p->rules[i];
+        rule->needs_findings = rule->when && pol_pred_needs_findings(rule->when, p->empty_tier);
+        rule->needs_types = rule->when ? pol_pred_needs_types(rule->when, p) : 0;
+        uint32_t all = p->ntiers == 32 ? UINT32_MAX : (1u << p->ntiers) - 1;
+        rule->tiers = rule->when ? pol_pred_tiers(rule->when, all) : all;
+        if (!rule->needs_findings) {
+            p->empty_rules[p->nempty_rules++] = i;
+        }
+    }
+    return 0;
+}
+
 static int parse_document(struct pol_parser *ps, const struct ynode *doc)
 {
     static const char *const keys[] = {"policy", "tiers", "redaction", "rules", NULL};
@@ -592,7 +638,10 @@ static int parse_document(struct pol_parser *ps, const struct ynode *doc)
     if (redaction && (r = parse_redaction(ps, redaction)) < 0) {
         return r;
     }
-    return parse_rules(ps, rules);
+    if ((r = parse_rules(ps, rules)) < 0) {
+        return r;
+    }
+    return build_prefilter(ps);
 }
 
 static void rule_done(struct pol_rule *r)
@@ -620,6 +669,7 @@ static void policy_free(struct barra_policy *p)
         rule_done(&p->rules[i]);
     }
     barra_free(p->rules);
+    barra_free(p->empty_rules);
     for (uint32_t i = 0; i < p->ntiers; i++) {
         barra_free(p->tiers[i].name);
         barra_free(p->tiers[i].description);

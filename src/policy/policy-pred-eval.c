@@ -159,6 +159,7 @@ static bool eval_party(const struct pol_party_sel *sel, const struct pol_party *
 }
 
 static uint32_t find_folded(const struct pol_syms *s, const char *name);
+static uint32_t field(struct pol_ctx *c, enum pol_field f);
 
 static bool eval_recipient(const struct pol_party_sel *sel, const struct pol_ctx *c,
                            struct buf *why)
@@ -321,12 +322,12 @@ static bool eval_mask(uint32_t mask, unsigned value, const char *field, const ch
     return ok;
 }
 
-static bool eval_file(const struct pol_pred *pr, const struct pol_ctx *c, struct buf *why)
+static bool eval_file(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why)
 {
     const struct barra_event *e = c->e;
     bool ok = true;
     if (pr->u.file.types.n) {
-        ok = eval_set_field(c->file_type, e->file_type, &pr->u.file.types, "file type", c, why);
+        ok = eval_set_field(field(c, POL_F_FILE_TYPE), e->file_type, &pr->u.file.types, "file type", c, why);
     }
     if ((pr->u.file.min_size > 0 || pr->u.file.max_size != UINT64_MAX) && (ok || why)) {
         bool in = e->has_file_size && e->file_size >= pr->u.file.min_size &&
@@ -385,6 +386,185 @@ static bool eval_not(const struct pol_pred *pr, struct pol_ctx *c, struct buf *w
     return !any;
 }
 
+/* The symbol of an event field, looked up once per decision and only if a condition asks. */
+static uint32_t field(struct pol_ctx *c, enum pol_field f)
+{
+    if (c->resolved & (1u << f)) {
+        return c->field[f];
+    }
+    const struct pol_syms *s = &c->p->syms;
+    const struct barra_event *e = c->e;
+    uint32_t v = POL_NO_SYM;
+    switch (f) {
+    case POL_F_SOURCE:
+        v = find_folded(s, e->source);
+        break;
+    case POL_F_CONVERSATION_ID:
+        v = pol_syms_find(s, e->conversation_id);
+        break;
+    case POL_F_DEST_PLATFORM:
+        v = find_folded(s, e->destination_platform);
+        break;
+    case POL_F_DEST_REGION:
+        v = find_folded(s, e->destination_region);
+        break;
+    case POL_F_FILE_TYPE:
+        v = find_folded(s, e->file_type);
+        break;
+    case POL_F_SENDER_ID:
+        v = pol_syms_find(s, e->sender.id);
+        break;
+    case POL_F_SENDER_DEPARTMENT:
+        v = find_folded(s, e->sender.department);
+        break;
+    case POL_F_SENDER_ROLE:
+        v = find_folded(s, e->sender.role);
+        break;
+    case POL_NFIELDS:
+        break;
+    }
+    c->field[f] = v;
+    c->resolved |= 1u << f;
+    return v;
+}
+
+bool pol_pred_needs_findings(const struct pol_pred *pr, uint32_t empty_tier)
+{
+    switch (pr->kind) {
+    case PRED_FINDINGS:
+        return pr->u.findings.min >= 1;
+    case PRED_TIER:
+        return (pr->u.tiers & (1u << empty_tier)) == 0;
+    case PRED_ALL:
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            if (pol_pred_needs_findings(pr->u.list.kids[i], empty_tier)) {
+                return true;
+            }
+        }
+        return false;
+    case PRED_ANY:
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            if (!pol_pred_needs_findings(pr->u.list.kids[i], empty_tier)) {
+                return false;
+            }
+        }
+        return true;
+    default:
+        return false; /* `not` included: it may hold precisely because nothing was found */
+    }
+}
+
+uint64_t pol_type_bit(const struct barra_policy *p, uint32_t type_sym)
+{
+    for (uint32_t i = 0; i < p->ntypes; i++) {
+        if (p->type_syms[i] == type_sym) {
+            return (uint64_t)1 << i;
+        }
+    }
+    return 0;
+}
+
+/* The types whose category is in the set. */
+static uint64_t types_of_categories(const struct barra_policy *p, const struct pol_set *cats)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < p->ntypes; i++) {
+        if (pol_set_has(cats, p->type_category_syms[i])) {
+            m |= (uint64_t)1 << i;
+        }
+    }
+    return m;
+}
+
+static int popcount(uint64_t v)
+{
+    return __builtin_popcountll(v);
+}
+
+uint64_t pol_pred_needs_types(const struct pol_pred *pr, const struct barra_policy *p)
+{
+    uint64_t all = p->ntypes == 64 ? UINT64_MAX : ((uint64_t)1 << p->ntypes) - 1;
+    switch (pr->kind) {
+    case PRED_FINDINGS: {
+        const struct pol_findings_sel *sel = &pr->u.findings;
+        if (sel->min < 1) {
+            return 0;
+        }
+        uint64_t m = all;
+        if (sel->categories.n) {
+            m &= types_of_categories(p, &sel->categories);
+        }
+        if (sel->types.n) {
+            uint64_t t = 0;
+            for (uint32_t i = 0; i < sel->types.n; i++) {
+                t |= pol_type_bit(p, sel->types.ids[i]);
+            }
+            m &= t;
+        }
+        return m ? m : all; /* an impossible selection: leave it to the evaluator */
+    }
+    case PRED_TIER:
+        return (pr->u.tiers & (1u << p->empty_tier)) == 0 ? all : 0;
+    case PRED_ALL: {
+        /* Each condition must hold: the most selective one is a necessary condition. */
+        uint64_t best = 0;
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            uint64_t m = pol_pred_needs_types(pr->u.list.kids[i], p);
+            if (m && (best == 0 || popcount(m) < popcount(best))) {
+                best = m;
+            }
+        }
+        return best;
+    }
+    case PRED_ANY: {
+        uint64_t m = 0;
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            uint64_t k = pol_pred_needs_types(pr->u.list.kids[i], p);
+            if (k == 0) {
+                return 0;
+            }
+            m |= k;
+        }
+        return m;
+    }
+    default:
+        return 0;
+    }
+}
+
+uint32_t pol_pred_tiers(const struct pol_pred *pr, uint32_t all)
+{
+    uint32_t m;
+    switch (pr->kind) {
+    case PRED_TIER:
+        return pr->u.tiers;
+    case PRED_ALL:
+        m = all;
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            m &= pol_pred_tiers(pr->u.list.kids[i], all);
+        }
+        return m;
+    case PRED_ANY:
+        m = 0;
+        for (uint32_t i = 0; i < pr->u.list.n; i++) {
+            m |= pol_pred_tiers(pr->u.list.kids[i], all);
+        }
+        return m;
+    default:
+        return all;
+    }
+}
+
+uint32_t pol_assign_tier(struct pol_ctx *c)
+{
+    for (uint32_t t = c->p->ntiers; t-- > 1;) {
+        if (pol_pred_eval(c->p->tiers[t].when, c, NULL)) {
+            return t;
+        }
+    }
+    return 0;
+}
+
 bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why)
 {
     const struct barra_event *e = c->e;
@@ -406,7 +586,7 @@ bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why
     case PRED_KIND:
         return eval_mask(pr->u.mask, e->kind, "kind", pol_kind_name(e->kind), why);
     case PRED_SOURCE:
-        return eval_set_field(c->source, e->source, &pr->u.set, "source", c, why);
+        return eval_set_field(field(c, POL_F_SOURCE), e->source, &pr->u.set, "source", c, why);
     case PRED_CONVERSATION: {
         bool ok = true;
         if (pr->u.conversation.types) {
@@ -414,25 +594,28 @@ bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why
                            pol_conv_type_name(e->conversation_type), why);
         }
         if (pr->u.conversation.ids.n && (ok || why)) {
-            ok = eval_set_field(c->conversation_id, e->conversation_id, &pr->u.conversation.ids,
+            ok = eval_set_field(field(c, POL_F_CONVERSATION_ID), e->conversation_id, &pr->u.conversation.ids,
                                 "conversation id", c, why) &&
                  ok;
         }
         return ok;
     }
     case PRED_SENDER:
-        return eval_party(&pr->u.party, &e->sender, c->sender_id, c->sender_department,
-                          c->sender_role, "sender", c, why);
+        return eval_party(&pr->u.party, &e->sender,
+                          pr->u.party.ids.n ? field(c, POL_F_SENDER_ID) : POL_NO_SYM,
+                          pr->u.party.departments.n ? field(c, POL_F_SENDER_DEPARTMENT) : POL_NO_SYM,
+                          pr->u.party.roles.n ? field(c, POL_F_SENDER_ROLE) : POL_NO_SYM, "sender",
+                          c, why);
     case PRED_RECIPIENT:
         return eval_recipient(&pr->u.party, c, why);
     case PRED_DESTINATION: {
         bool ok = true;
         if (pr->u.destination.platforms.n) {
-            ok = eval_set_field(c->dest_platform, e->destination_platform,
+            ok = eval_set_field(field(c, POL_F_DEST_PLATFORM), e->destination_platform,
                                 &pr->u.destination.platforms, "destination platform", c, why);
         }
         if (pr->u.destination.regions.n && (ok || why)) {
-            ok = eval_set_field(c->dest_region, e->destination_region, &pr->u.destination.regions,
+            ok = eval_set_field(field(c, POL_F_DEST_REGION), e->destination_region, &pr->u.destination.regions,
                                 "destination region", c, why) &&
                  ok;
         }

@@ -88,6 +88,7 @@ expect_grep "$T/err" 'badtpl.json: event destination.region must be a region cod
 expect_status 2 "$BARRA" scan --event "$T/tpl.json" "$T/a.txt"
 expect_grep "$T/err" '--event and --consents need --policy'
 # A redacted copy never replaces its input.
+BARRA=$(cd "$(dirname "$BARRA")" && pwd)/$(basename "$BARRA")
 cd "$T" && expect_status 2 "$BARRA" scan --redact "$T" a.txt
 expect_grep "$T/err" 'would replace the input itself'
 finish
