@@ -132,17 +132,25 @@ static int load_consents(struct case_run *cr, const struct ynode *list,
     return 0;
 }
 
+/* The same names, in any order, each as many times. */
 static bool same_set(const struct ynode *want, const char *const *have, size_t nhave)
 {
     if (want->kind != YNODE_SEQ || want->n != nhave) {
         return false;
     }
     for (size_t i = 0; i < want->n; i++) {
-        bool found = false;
-        for (size_t j = 0; j < nhave && !found; j++) {
-            found = want->items[i]->kind == YNODE_SCALAR && strcmp(want->items[i]->value, have[j]) == 0;
+        const char *name = want->items[i]->value;
+        size_t in_want = 0, in_have = 0;
+        if (want->items[i]->kind != YNODE_SCALAR) {
+            return false;
         }
-        if (!found) {
+        for (size_t j = 0; j < want->n; j++) {
+            in_want += want->items[j]->kind == YNODE_SCALAR && strcmp(want->items[j]->value, name) == 0;
+        }
+        for (size_t j = 0; j < nhave; j++) {
+            in_have += strcmp(have[j], name) == 0;
+        }
+        if (in_want != in_have) {
             return false;
         }
     }

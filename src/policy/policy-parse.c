@@ -526,12 +526,14 @@ static int parse_rules(struct pol_parser *ps, const struct ynode *n)
 /* Shown when classification failed and the exception action applies, unless the policy says
  * otherwise. */
 static const char *const default_exception_tip[POL_LANGS] = {
-    "Barra could not check this content for personal data, so it was held back as a precaution. "
-    "Try again, or ask your data-protection officer.",
-    "Barra 未能檢查此內容是否含有個人資料，為審慎起見已暫緩傳送。請重試，或聯絡您的個人資料保護主任。",
-    "Barra 未能检查此内容是否含有个人信息，为审慎起见已暂缓发送。请重试，或联系您的个人信息保护负责人。",
-    "O Barra não conseguiu verificar se este conteúdo contém dados pessoais, pelo que foi retido "
-    "por precaução. Tente de novo ou contacte o encarregado da protecção de dados.",
+    "Barra could not finish checking this content (the classifier, the consent registry or the "
+    "configuration failed), so it was held back as a precaution. Try again, or ask your "
+    "data-protection officer.",
+    "Barra 未能完成檢查此內容（分類、同意紀錄或設定出現問題），為審慎起見已暫緩傳送。請重試，或聯絡您的個人資料保護主任。",
+    "Barra 未能完成检查此内容（分类、同意记录或配置出现问题），为审慎起见已暂缓发送。请重试，或联系您的个人信息保护负责人。",
+    "O Barra não conseguiu concluir a verificação deste conteúdo (falhou a classificação, o registo "
+    "de consentimentos ou a configuração), pelo que foi retido por precaução. Tente de novo ou "
+    "contacte o encarregado da protecção de dados.",
 };
 
 static int parse_header(struct pol_parser *ps, const struct ynode *n)

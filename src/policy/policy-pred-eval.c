@@ -237,9 +237,11 @@ static bool eval_time(const struct pol_pred *pr, const struct pol_ctx *c, struct
     bool ok = in_hours && (pr->u.time.days & (1u << start_day));
     if (why) {
         int off = pr->u.time.offset < 0 ? -pr->u.time.offset : pr->u.time.offset;
-        reason(why, "local time %s %02d:%02d (UTC%c%02d:%02d) is %s %02d:%02d-%02d:%02d%s",
+        /* Early in a night range, say which night: the day the range started. */
+        reason(why, "local time %s %02d:%02d (UTC%c%02d:%02d%s%s) is %s %02d:%02d-%02d:%02d%s",
                days[wday], minute / 60, minute % 60, pr->u.time.offset < 0 ? '-' : '+', off / 60,
-               off % 60, ok ? "within" : "outside", from / 60, from % 60, to / 60, to % 60,
+               off % 60, early ? ", the night of " : "", early ? days[start_day] : "",
+               ok ? "within" : "outside", from / 60, from % 60, to / 60, to % 60,
                pr->u.time.days == 0x7f ? "" : " on the chosen days");
     }
     return ok;

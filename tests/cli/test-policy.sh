@@ -30,6 +30,15 @@ expect_status 1 "$BARRA" policy test "$P" "$T/cases.yaml"
 expect_grep "$T/out" 'FAIL .*cases.yaml:2: expects the wrong action'
 expect_grep "$T/out" 'action: expected block, got allow'
 expect_grep "$T/out" '^0 passed, 1 failed$'
+# A name listed twice is not the same as two different rules.
+cat >"$T/dup.yaml" <<'CASES'
+cases:
+  - name: lists one rule twice
+    event: {kind: message, text: "電話 66123456", source: dingtalk, time: "2026-11-23T10:00:00+08:00"}
+    expect: {rules: [tag-personal-data, tag-personal-data]}
+CASES
+expect_status 1 "$BARRA" policy test "$P" "$T/dup.yaml"
+expect_grep "$T/out" 'rules: got \[tag-personal-data\]'
 printf 'cases:\n  - name: no expect\n    event: {kind: message}\n' >"$T/malformed.yaml"
 expect_status 2 "$BARRA" policy test "$P" "$T/malformed.yaml"
 expect_grep "$T/err" 'malformed.yaml:2:5: error: a case needs name, event and expect'
