@@ -216,12 +216,12 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
     }
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = empty ? p->empty_rules[k] : k;
-        const struct pol_rule *rule = &p->rules[i];
-        if (!pol_prefilter_off && ((rule->needs_types && (rule->needs_types & types) == 0) ||
-                                   (rule->tiers & (1u << c->tier)) == 0)) {
+        const struct pol_rule_gate *g = &p->gates[i];
+        if (!pol_prefilter_off &&
+            ((g->needs_types && (g->needs_types & types) == 0) || (g->tiers & (1u << c->tier)) == 0)) {
             continue; /* the prefilter: this rule cannot fire */
         }
-        if (rule->when == NULL || pol_pred_eval(rule->when, c, NULL)) {
+        if (g->when == NULL || pol_pred_eval(g->when, c, NULL)) {
             d->fired[d->nfired++] = i;
         }
     }

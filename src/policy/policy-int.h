@@ -4,6 +4,7 @@
 #define BARRA_POLICY_INT_H
 
 #include <stdatomic.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -138,6 +139,25 @@ struct pol_pred {
 
 /* ---- Policy ---- */
 
+/* The compiled conditions live in one arena per policy: close together in memory, because deciding
+ * walks them for every message right after the classifier has filled the cache with its own data,
+ * and freed all at once with the policy. */
+struct pol_arena_chunk {
+    struct pol_arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+/* Zeroed memory that lives as long as the policy; NULL when out of memory. */
+void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size);
+
+/* What deciding needs of a rule to skip it or evaluate it, packed together. */
+struct pol_rule_gate {
+    uint64_t needs_types;
+    uint32_t tiers;
+    const struct pol_pred *when;
+};
+
 #define POL_LANGS        4
 #define POL_MAX_PURPOSES 8
 #define POL_MAX_TIERS    32
@@ -207,6 +227,8 @@ struct barra_policy {
     /* Bit i of a type mask stands for the catalogue's type i: its symbol and its category's. */
     uint32_t type_syms[64], type_category_syms[64];
     uint32_t ntypes;
+    struct pol_rule_gate *gates; /* one per rule */
+    struct pol_arena_chunk *arena;
 };
 
 /* ---- Events ---- */
@@ -333,9 +355,7 @@ struct ynode;
 struct pol_parser;
 int pol_pred_parse(struct pol_parser *ps, const struct ynode *n, bool in_tier,
                    struct pol_pred **ret);
-struct pol_pred *pol_pred_free(struct pol_pred *pr);
 void pol_findings_sel_init(struct pol_findings_sel *sel);
-void pol_findings_sel_done(struct pol_findings_sel *sel);
 int pol_parse_findings_sel(struct pol_parser *ps, const struct ynode *n,
                            struct pol_findings_sel *sel);
 
@@ -354,7 +374,6 @@ int pol_oom(struct pol_parser *ps);
 int pol_parse_set(struct pol_parser *ps, const struct ynode *n, const char *what,
                   int (*check)(struct pol_parser *ps, const struct ynode *item), bool fold,
                   struct pol_set *ret);
-void pol_set_done(struct pol_set *s);
 int pol_check_keys(struct pol_parser *ps, const struct ynode *map, const char *what,
                    const char *const *allowed);
 int pol_parse_action(struct pol_parser *ps, const struct ynode *n, enum barra_action *ret);

@@ -97,8 +97,8 @@ int pol_parse_set(struct pol_parser *ps, const struct ynode *n, const char *what
     if (count == 0) {
         return pol_fail(ps, n, "%s is an empty list", what);
     }
-    pol_set_done(ret);
-    ret->ids = barra_calloc(count, sizeof(*ret->ids));
+    ret->n = 0;
+    ret->ids = pol_arena_alloc(ps->p, count, sizeof(*ret->ids));
     if (ret->ids == NULL) {
         return pol_oom(ps);
     }
@@ -590,6 +590,34 @@ static int number_types(struct pol_parser *ps)
     return 0;
 }
 
+void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size / 2) {
+        return NULL;
+    }
+    size_t n = (count * size + alignof(max_align_t) - 1) / alignof(max_align_t) *
+               alignof(max_align_t);
+    struct pol_arena_chunk *c = p->arena;
+    if (c == NULL || c->cap - c->used < n) {
+        size_t cap = c ? 2 * c->cap : 16384;
+        while (cap < n) {
+            cap *= 2;
+        }
+        struct pol_arena_chunk *fresh = barra_malloc(sizeof(*fresh) + cap);
+        if (fresh == NULL) {
+            return NULL;
+        }
+        fresh->next = c;
+        fresh->used = 0;
+        fresh->cap = cap;
+        p->arena = c = fresh;
+    }
+    void *out = (char *)c->data + c->used;
+    c->used += n;
+    memset(out, 0, n);
+    return out;
+}
+
 static int build_prefilter(struct pol_parser *ps)
 {
     struct barra_policy *p = ps->p;
@@ -600,7 +628,8 @@ static int build_prefilter(struct pol_parser *ps)
     struct pol_ctx empty = {.p = p};
     p->empty_tier = pol_assign_tier(&empty);
     p->empty_rules = barra_calloc(p->nrules + 1, sizeof(*p->empty_rules));
-    if (p->empty_rules == NULL) {
+    p->gates = pol_arena_alloc(p, p->nrules + 1, sizeof(*p->gates));
+    if (p->empty_rules == NULL || p->gates == NULL) {
         return pol_oom(ps);
     }
     for (uint32_t i = 0; i < p->nrules; i++) {
@@ -609,6 +638,7 @@ static int build_prefilter(struct pol_parser *ps)
         rule->needs_types = rule->when ? pol_pred_needs_types(rule->when, p) : 0;
         uint32_t all = p->ntiers == 32 ? UINT32_MAX : (1u << p->ntiers) - 1;
         rule->tiers = rule->when ? pol_pred_tiers(rule->when, all) : all;
+        p->gates[i] = (struct pol_rule_gate){rule->needs_types, rule->tiers, rule->when};
         if (!rule->needs_findings) {
             p->empty_rules[p->nempty_rules++] = i;
         }
@@ -650,14 +680,12 @@ static void rule_done(struct pol_rule *r)
 {
     barra_free(r->id);
     barra_free(r->description);
-    pol_pred_free(r->when);
     for (uint32_t i = 0; i < r->ntags; i++) {
         barra_free(r->tags[i]);
     }
     barra_free(r->tags);
     barra_free(r->consent_purpose);
     barra_free(r->route);
-    pol_findings_sel_done(&r->redact);
     for (uint32_t i = 0; i < r->ncitations; i++) {
         barra_free(r->citations[i]);
     }
@@ -675,7 +703,6 @@ static void policy_free(struct barra_policy *p)
     for (uint32_t i = 0; i < p->ntiers; i++) {
         barra_free(p->tiers[i].name);
         barra_free(p->tiers[i].description);
-        pol_pred_free(p->tiers[i].when);
     }
     barra_free(p->tiers);
     barra_free(p->redaction.type_syms);
@@ -686,6 +713,10 @@ static void policy_free(struct barra_policy *p)
     tip_done(&p->exception_tip);
     pol_syms_done(&p->syms);
     pol_articles_free(p->articles);
+    for (struct pol_arena_chunk *c = p->arena, *next; c; c = next) {
+        next = c->next;
+        barra_free(c);
+    }
     barra_free(p->name);
     barra_free(p->description);
     barra_free(p);

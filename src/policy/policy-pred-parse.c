@@ -27,13 +27,6 @@ struct pred_keyword {
     const char *doc; /* anchor in docs/policy.md */
 };
 
-void pol_set_done(struct pol_set *s)
-{
-    barra_free(s->ids);
-    s->ids = NULL;
-    s->n = 0;
-}
-
 void pol_findings_sel_init(struct pol_findings_sel *sel)
 {
     memset(sel, 0, sizeof(*sel));
@@ -42,60 +35,6 @@ void pol_findings_sel_init(struct pol_findings_sel *sel)
     sel->terms = -1;
     sel->min = 1;
     sel->max = UINT32_MAX;
-}
-
-void pol_findings_sel_done(struct pol_findings_sel *sel)
-{
-    pol_set_done(&sel->types);
-    pol_set_done(&sel->categories);
-    pol_set_done(&sel->jurisdictions);
-}
-
-struct pol_pred *pol_pred_free(struct pol_pred *pr)
-{
-    if (pr == NULL) {
-        return NULL;
-    }
-    switch (pr->kind) {
-    case PRED_ALL:
-    case PRED_ANY:
-    case PRED_NOT:
-        for (uint32_t i = 0; i < pr->u.list.n; i++) {
-            pol_pred_free(pr->u.list.kids[i]);
-        }
-        barra_free(pr->u.list.kids);
-        break;
-    case PRED_FINDINGS:
-        pol_findings_sel_done(&pr->u.findings);
-        break;
-    case PRED_SOURCE:
-        pol_set_done(&pr->u.set);
-        break;
-    case PRED_CONVERSATION:
-        pol_set_done(&pr->u.conversation.ids);
-        break;
-    case PRED_SENDER:
-    case PRED_RECIPIENT:
-        pol_set_done(&pr->u.party.ids);
-        pol_set_done(&pr->u.party.departments);
-        pol_set_done(&pr->u.party.roles);
-        break;
-    case PRED_DESTINATION:
-        pol_set_done(&pr->u.destination.platforms);
-        pol_set_done(&pr->u.destination.regions);
-        break;
-    case PRED_FILE:
-        pol_set_done(&pr->u.file.types);
-        break;
-    case PRED_TIER:
-    case PRED_CONSENT:
-    case PRED_KIND:
-    case PRED_DIRECTION:
-    case PRED_TIME:
-        break;
-    }
-    barra_free(pr);
-    return NULL;
 }
 
 /* ---- value checks ---- */
@@ -719,9 +658,10 @@ static const struct pred_keyword *find_keyword(const char *name)
 static int parse_node(struct pol_parser *ps, const struct ynode *n, bool in_tier, int depth,
                       struct pol_pred **ret);
 
-static struct pol_pred *new_pred(enum pol_pred_kind kind, const struct ynode *n)
+static struct pol_pred *new_pred(struct pol_parser *ps, enum pol_pred_kind kind,
+                                 const struct ynode *n)
 {
-    struct pol_pred *pr = barra_calloc(1, sizeof(*pr));
+    struct pol_pred *pr = pol_arena_alloc(ps->p, 1, sizeof(*pr));
     if (pr) {
         pr->kind = kind;
         pr->line = n->line;
@@ -745,7 +685,7 @@ static int parse_combinator(struct pol_parser *ps, const struct pred_keyword *kw
     if (count == 0) {
         return pol_fail(ps, v, "%s has no conditions", kw->name);
     }
-    pr->u.list.kids = barra_calloc(count, sizeof(*pr->u.list.kids));
+    pr->u.list.kids = pol_arena_alloc(ps->p, count, sizeof(*pr->u.list.kids));
     if (pr->u.list.kids == NULL) {
         return pol_oom(ps);
     }
@@ -776,14 +716,13 @@ static int parse_entry(struct pol_parser *ps, const struct ynode *key, const str
     if (in_tier && kw->kind == PRED_TIER) {
         return pol_fail(ps, key, "a tier cannot depend on the tier");
     }
-    struct pol_pred *pr = new_pred(kw->kind, key);
+    struct pol_pred *pr = new_pred(ps, kw->kind, key);
     if (pr == NULL) {
         return pol_oom(ps);
     }
     int r = kw->parse ? kw->parse(ps, v, pr) : parse_combinator(ps, kw, v, in_tier, depth, pr);
     if (r < 0) {
-        pol_pred_free(pr);
-        return r;
+        return r; /* pr stays in the arena, freed with the policy */
     }
     *ret = pr;
     return 0;
@@ -806,16 +745,15 @@ static int parse_node(struct pol_parser *ps, const struct ynode *n, bool in_tier
     if (n->n == 2) {
         return parse_entry(ps, n->items[0], n->items[1], in_tier, depth, ret);
     }
-    struct pol_pred *all = new_pred(PRED_ALL, n);
-    if (all == NULL || (all->u.list.kids = barra_calloc(n->n / 2, sizeof(struct pol_pred *))) == NULL) {
-        barra_free(all);
+    struct pol_pred *all = new_pred(ps, PRED_ALL, n);
+    if (all == NULL ||
+        (all->u.list.kids = pol_arena_alloc(ps->p, n->n / 2, sizeof(struct pol_pred *))) == NULL) {
         return pol_oom(ps);
     }
     for (size_t i = 0; i < n->n / 2; i++) {
         int r = parse_entry(ps, n->items[2 * i], n->items[2 * i + 1], in_tier, depth,
                             &all->u.list.kids[i]);
         if (r < 0) {
-            pol_pred_free(all);
             return r;
         }
         all->u.list.n++;
