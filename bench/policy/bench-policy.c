@@ -34,14 +34,14 @@ static uint32_t next(uint32_t n)
     return (uint32_t)(rng % n);
 }
 
-static const char *const departments[] = {"hr", "finance", "sales", "legal", "it", "ops",
-                                          "marketing", "payroll"};
+static const char *const departments[] = {"hr", "finance", "sales",     "legal",
+                                          "it", "ops",     "marketing", "payroll"};
 static const char *const regions[] = {"mo", "hk", "cn-mainland", "sg", "tw", "us"};
 static const char *const types[] = {"cn_resident_id", "hk_id_card", "mo_id_card", "phone_cn",
-                                    "phone_mo", "email", "bank_card", "medical_term",
-                                    "religion_term", "cn_passport"};
-static const char *const categories[] = {"identity", "contact", "financial", "medical",
-                                         "religion", "whereabouts"};
+                                    "phone_mo",       "email",      "bank_card",  "medical_term",
+                                    "religion_term",  "cn_passport"};
+static const char *const categories[] = {"identity", "contact",  "financial",
+                                         "medical",  "religion", "whereabouts"};
 
 /* One rule of a kind chosen by the generator: the mix a real policy has (data conditions, event
  * conditions, combinators, consent, time). */
@@ -52,8 +52,9 @@ static void add_rule(char *out, size_t cap, size_t *used, int i)
                *c = categories[next(6)];
     switch (next(8)) {
     case 0:
-        (void)snprintf(when, sizeof(when), "{tier: {at_least: confidential}, destination: "
-                                           "{region: %s}}",
+        (void)snprintf(when, sizeof(when),
+                       "{tier: {at_least: confidential}, destination: "
+                       "{region: %s}}",
                        r);
         break;
     case 1:
@@ -90,8 +91,9 @@ static void add_rule(char *out, size_t cap, size_t *used, int i)
                        r, d);
         break;
     default:
-        (void)snprintf(when, sizeof(when), "{findings: {categories: [%s], min_score: 0.8}, "
-                                           "direction: outbound}",
+        (void)snprintf(when, sizeof(when),
+                       "{findings: {categories: [%s], min_score: 0.8}, "
+                       "direction: outbound}",
                        c);
         break;
     }
@@ -133,8 +135,7 @@ static barra_event_t *make_event(size_t i, const char *text, size_t len)
     barra_event_t *e;
     char t[40];
     static const char *const conv[] = {"direct", "group", "external_group"};
-    (void)snprintf(t, sizeof(t), "2026-11-%02zuT%02zu:%02zu:00+08:00", 1 + i % 28, i % 24,
-                   i % 60);
+    (void)snprintf(t, sizeof(t), "2026-11-%02zuT%02zu:%02zu:00+08:00", 1 + i % 28, i % 24, i % 60);
     char *copy = strndup(text, len);
     if (copy == NULL || barra_event_new("message", &e) < 0 ||
         barra_event_set(e, "text", copy, NULL) < 0 ||
@@ -298,8 +299,8 @@ int main(int argc, char **argv)
            "%zu\n",
            t.actions[0], t.actions[1], t.actions[2], t.actions[3], t.actions[4], t.actions[5]);
     printf("%-34s %8.3f s %10.0f msg/s\n", "classify (baseline)", t.classify, n / t.classify);
-    printf("%-34s %8.3f s %10.0f decisions/s %6.1f%% of classify\n",
-           "decide, 100 rules (reused)", t.decide, n / t.decide, 100 * t.decide / t.classify);
+    printf("%-34s %8.3f s %10.0f decisions/s %6.1f%% of classify\n", "decide, 100 rules (reused)",
+           t.decide, n / t.decide, 100 * t.decide / t.classify);
     printf("%-34s %8.3f s %10.0f decisions/s %6.1f%% of classify\n", "decide, new decision each",
            t.fresh, n / t.fresh, 100 * t.fresh / t.classify);
     printf("%-34s %8.3f s %10.0f decisions/s %6.1f%% of classify (%.0f bytes each)\n",

@@ -44,8 +44,8 @@ BARRA_EXPORT const struct barra_jsonl_field *barra_jsonl_field(const barra_jsonl
 /* The id's text (a string unescaped, a number as written), or NULL when the record has none. */
 BARRA_EXPORT const char *barra_jsonl_id(const barra_jsonl_t *j, size_t *ret_len);
 
-/* Offset of the first byte of p[0..n) that does not start a valid UTF-8 sequence, or n when all of it
- * is valid (a sequence cut off at the end counts as invalid). */
+/* Offset of the first byte of p[0..n) that does not start a valid UTF-8 sequence, or n when all of
+ * it is valid (a sequence cut off at the end counts as invalid). */
 BARRA_EXPORT size_t barra_utf8_check(const char *p, size_t n);
 
 /* ---- CSV and TSV (RFC 4180 quoting) ---- */

@@ -89,8 +89,7 @@ BARRA_EXPORT int barra_consent_memory_set(barra_consent_memory_t *m, const char 
 BARRA_EXPORT int barra_consent_memory_load_file(barra_consent_memory_t *m, const char *path,
                                                 struct barra_error *reterr);
 /* A provider that reads m (borrowed: m must outlive its use). */
-BARRA_EXPORT struct barra_consent_provider
-barra_consent_memory_provider(barra_consent_memory_t *m);
+BARRA_EXPORT struct barra_consent_provider barra_consent_memory_provider(barra_consent_memory_t *m);
 BARRA_EXPORT barra_consent_memory_t *barra_consent_memory_free(barra_consent_memory_t *m);
 
 /* ---- Policies ---- */
@@ -108,8 +107,8 @@ BARRA_EXPORT void barra_policy_options_init(struct barra_policy_options *opts);
 /* Compiles a policy from YAML text or a file. `name` appears in error messages. Errors carry the
  * line and column. Returns owned; release with barra_policy_unref(). */
 BARRA_EXPORT int barra_policy_compile(const char *yaml, size_t len, const char *name,
-                                      const struct barra_policy_options *opts,
-                                      barra_policy_t **ret, struct barra_error *reterr);
+                                      const struct barra_policy_options *opts, barra_policy_t **ret,
+                                      struct barra_error *reterr);
 BARRA_EXPORT int barra_policy_load(const char *path, const struct barra_policy_options *opts,
                                    barra_policy_t **ret, struct barra_error *reterr);
 BARRA_EXPORT barra_policy_t *barra_policy_ref(barra_policy_t *p);
@@ -236,19 +235,19 @@ BARRA_EXPORT void barra_string_free(char *s);
 
 struct barra_policy_case_result {
     const char *name;
-    uint32_t line;   /* of the case in the cases file */
+    uint32_t line; /* of the case in the cases file */
     bool passed;
-    const char *failure;                /* what differed, when it failed; else NULL */
-    const barra_decision_t *decision;   /* what was decided (NULL if the case could not run) */
+    const char *failure;              /* what differed, when it failed; else NULL */
+    const barra_decision_t *decision; /* what was decided (NULL if the case could not run) */
 };
 
 typedef void (*barra_policy_case_fn)(const struct barra_policy_case_result *r, void *userdata);
 
 /* Runs every case of a cases file: classifies each event's text with `detector` (NULL: the built-in
  * one), decides with the consents the case lists, and compares with what the case expects. Cases
- * run with a fixed, public test key so that pseudonyms are reproducible; never use that key for real
- * data. Calls fn (may be NULL) for each case. Returns the number of failed cases, or a negative
- * code when the file cannot be read or is malformed (reterr says where). */
+ * run with a fixed, public test key so that pseudonyms are reproducible; never use that key for
+ * real data. Calls fn (may be NULL) for each case. Returns the number of failed cases, or a
+ * negative code when the file cannot be read or is malformed (reterr says where). */
 BARRA_EXPORT int barra_policy_test(const barra_policy_t *p, const char *cases_path,
                                    barra_detector_t *detector, barra_policy_case_fn fn,
                                    void *userdata, struct barra_error *reterr);

@@ -162,8 +162,9 @@ static void scan_text(struct scan_worker *w, int fd, const struct scan_input *in
     }
     report_utf8(w, fr, 0);
     if (w->opts->redact_dir) {
-        output_error(w->out, fr, 0, "only files that can be mapped are redacted, not pipes or "
-                                    "standard input");
+        output_error(w->out, fr, 0,
+                     "only files that can be mapped are redacted, not pipes or "
+                     "standard input");
     }
     scan_policy_decide(w, in, fr, true, NULL, 0, NULL, 0, 0);
 }

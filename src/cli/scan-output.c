@@ -41,7 +41,7 @@ struct file_result {
     char *note;
     struct shown *shown;
     size_t nshown, capshown;
-    struct sbuf json_errors; /* for the JSON summary: a JSON array body */
+    struct sbuf json_errors;    /* for the JSON summary: a JSON array body */
     uint64_t actions[NACTIONS]; /* policy decisions by action */
     struct sbuf decisions;      /* human format: the decisions worth showing */
     uint64_t decisions_shown;
@@ -427,9 +427,9 @@ void output_decision(struct output *o, struct file_result *fr, const barra_decis
     sbuf_putc(&fr->decisions, '\n');
 }
 
-__attribute__((format(printf, 5, 0))) static void vmessage(struct output *o,
-                                                           struct file_result *fr, uint64_t line,
-                                                           bool error, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vmessage(struct output *o, struct file_result *fr,
+                                                           uint64_t line, bool error,
+                                                           const char *fmt, va_list ap)
 {
     char msg[1024];
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);

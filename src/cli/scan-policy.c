@@ -88,8 +88,7 @@ static char *event_json(const struct scan_policy *sp, const struct scan_input *i
     return s;
 }
 
-int scan_policy_open(const struct scan_options *o, barra_detector_t *det,
-                     struct scan_policy **ret)
+int scan_policy_open(const struct scan_options *o, barra_detector_t *det, struct scan_policy **ret)
 {
     struct barra_error err = {0};
     struct scan_policy *sp = calloc(1, sizeof(*sp));
@@ -280,8 +279,9 @@ void scan_policy_redact(struct scan_worker *w, const struct scan_input *in, stru
     int fd = -1, r = make_dirs(path);
     if (r == 0 && !in->is_stdin && stat(in->path, &a) == 0 && stat(path, &b) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-        output_error(w->out, fr, 0, "the redacted copy would replace the input itself; choose "
-                                    "another --redact directory");
+        output_error(w->out, fr, 0,
+                     "the redacted copy would replace the input itself; choose "
+                     "another --redact directory");
         goto out;
     }
     if (r == 0) {

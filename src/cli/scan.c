@@ -545,8 +545,7 @@ int cmd_scan(int argc, char **argv)
         rc = 2;
         goto out_free;
     }
-    struct pool pool = {
-        .opts = &opts, .policy = policy, .inputs = &inputs, .det = det, .out = out};
+    struct pool pool = {.opts = &opts, .policy = policy, .inputs = &inputs, .det = det, .out = out};
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.finished, NULL);
     if (run_pool(&pool, opts.jobs, start) < 0) {

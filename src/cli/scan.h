@@ -139,8 +139,7 @@ void scan_batch_free(struct scan_worker *w);
 
 /* scan-policy.c: loads what --policy, --key, --consents, --event and --redact name. Prints what
  * is wrong and returns 2 on failure. */
-int scan_policy_open(const struct scan_options *o, barra_detector_t *det,
-                     struct scan_policy **ret);
+int scan_policy_open(const struct scan_options *o, barra_detector_t *det, struct scan_policy **ret);
 void scan_policy_free(struct scan_policy *sp);
 /* Decides about the findings collected since the last call (a file, or a JSON Lines record when
  * `line` is not 0), reports the decision, and empties the collector. */

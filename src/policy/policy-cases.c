@@ -84,10 +84,9 @@ static json_t *to_json(const struct ynode *n)
     size_t count = n->kind == YNODE_SEQ ? n->n : n->n / 2;
     for (size_t i = 0; out && i < count; i++) {
         json_t *v = to_json(n->kind == YNODE_SEQ ? n->items[i] : n->items[2 * i + 1]);
-        int r = v == NULL ? -1
-                : n->kind == YNODE_SEQ
-                    ? json_array_append_new(out, v)
-                    : json_object_set_new(out, n->items[2 * i]->value, v);
+        int r = v == NULL              ? -1
+                : n->kind == YNODE_SEQ ? json_array_append_new(out, v)
+                                       : json_object_set_new(out, n->items[2 * i]->value, v);
         if (r < 0) {
             json_decref(out);
             return NULL;
@@ -96,8 +95,7 @@ static json_t *to_json(const struct ynode *n)
     return out;
 }
 
-static int load_consents(struct case_run *cr, const struct ynode *list,
-                         barra_consent_memory_t *m)
+static int load_consents(struct case_run *cr, const struct ynode *list, barra_consent_memory_t *m)
 {
     if (list->kind != YNODE_SEQ) {
         return fail_at(cr, list, "consents is a list of {subject, purpose, state}");
@@ -145,7 +143,8 @@ static bool same_set(const struct ynode *want, const char *const *have, size_t n
             return false;
         }
         for (size_t j = 0; j < want->n; j++) {
-            in_want += want->items[j]->kind == YNODE_SCALAR && strcmp(want->items[j]->value, name) == 0;
+            in_want +=
+                want->items[j]->kind == YNODE_SCALAR && strcmp(want->items[j]->value, name) == 0;
         }
         for (size_t j = 0; j < nhave; j++) {
             in_have += strcmp(have[j], name) == 0;
@@ -232,9 +231,9 @@ static void check_expect(struct case_run *cr, const struct ynode *exp, const bar
 
 static int check_expect_keys(struct case_run *cr, const struct ynode *exp)
 {
-    static const char *const keys[] = {"action", "tier",          "deciding_rule", "exception",
-                                       "rules",  "tags",          "redacted_text", "event_error",
-                                       NULL};
+    static const char *const keys[] = {"action",        "tier",        "deciding_rule",
+                                       "exception",     "rules",       "tags",
+                                       "redacted_text", "event_error", NULL};
     if (exp->kind != YNODE_MAP || exp->n == 0) {
         return fail_at(cr, exp, "expect is a mapping of what the decision must be");
     }
@@ -269,7 +268,7 @@ static int classify(struct case_run *cr, const barra_event_t *e, barra_findings_
 static int run_case(struct case_run *cr, const struct ynode *c, barra_policy_case_fn fn,
                     void *userdata, bool *ret_passed)
 {
-    static const char *const keys[] = {"name",   "event",  "consents", "classification_failed",
+    static const char *const keys[] = {"name",   "event", "consents", "classification_failed",
                                        "expect", NULL};
     if (c->kind != YNODE_MAP) {
         return fail_at(cr, c, "a case is a mapping with name, event and expect");
@@ -386,8 +385,8 @@ BARRA_EXPORT int barra_policy_test(const barra_policy_t *p, const char *cases_pa
         goto out;
     }
     if ((r = barra_scanner_new(detector ? detector : own, 0, &cr.scanner, reterr)) < 0 ||
-        (r = barra_key_from_bytes(test_key_bytes, sizeof(test_key_bytes) - 1, &cr.key,
-                                  reterr)) < 0) {
+        (r = barra_key_from_bytes(test_key_bytes, sizeof(test_key_bytes) - 1, &cr.key, reterr)) <
+            0) {
         goto out;
     }
     int failed = 0;

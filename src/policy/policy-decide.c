@@ -2,7 +2,8 @@
 /* decide(event, findings) -> decision. Tier first (the highest whose conditions hold), then every
  * rule in order; the most restrictive action of the rules that fired wins, unless an override rule
  * fired, in which case only override rules count. Anything that cannot be checked (classification
- * failed, the consent registry cannot answer, a pseudonym without a key) gives the exception action.
+ * failed, the consent registry cannot answer, a pseudonym without a key) gives the exception
+ * action.
  */
 #include "config.h"
 
@@ -217,8 +218,8 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = empty ? p->empty_rules[k] : k;
         const struct pol_rule_gate *g = &p->gates[i];
-        if (!pol_prefilter_off &&
-            ((g->needs_types && (g->needs_types & types) == 0) || (g->tiers & (1u << c->tier)) == 0)) {
+        if (!pol_prefilter_off && ((g->needs_types && (g->needs_types & types) == 0) ||
+                                   (g->tiers & (1u << c->tier)) == 0)) {
             continue; /* the prefilter: this rule cannot fire */
         }
         if (g->when == NULL || pol_pred_eval(g->when, c, NULL)) {
@@ -296,7 +297,6 @@ static void reset(barra_decision_t *d, const barra_policy_t *p)
         d->values_len = 0;
     }
     d->key = NULL;
-    d->key_id[0] = '\0';
     d->has_time = false;
     for (uint32_t i = 0; i < p->npurposes; i++) {
         d->memo[i].done = false;
@@ -354,10 +354,7 @@ BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t 
     }
     reset(d, p);
     set_versions(d, p, opts->detector);
-    if (opts->key) {
-        d->key = opts->key;
-        memcpy(d->key_id, barra_key_id(opts->key), sizeof(d->key_id));
-    }
+    d->key = opts->key;
     /* Set field by field: zeroing the whole context (consent memos included) costs more than a
      * decision about a message without personal data. */
     struct pol_ctx c;

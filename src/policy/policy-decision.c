@@ -202,8 +202,8 @@ static json_t *findings_json(const barra_decision_t *d, bool *ok)
             put(o, "minor", json_true(), ok);
         }
         char ref[77];
-        if (d->key && redact_reference(d->key, f->type, d->values + f->value_off, f->value_len,
-                                       ref) == 0) {
+        if (d->key &&
+            redact_reference(d->key, f->type, d->values + f->value_off, f->value_len, ref) == 0) {
             put(o, "ref", json_string(ref), ok);
         }
     }
@@ -314,8 +314,8 @@ static json_t *decision_json(const barra_decision_t *d, uint32_t flags, bool *ok
     put(root, "tip", tip_json(d, ok), ok);
     put(root, "findings", findings_json(d, ok), ok);
     put(root, "redacted", json_boolean(d->redacted != NULL), ok);
-    if (d->key_id[0]) {
-        put(root, "key_id", json_string(d->key_id), ok);
+    if (d->key) {
+        put(root, "key_id", json_string(barra_key_id(d->key)), ok);
     }
     json_t *v = json_object();
     put(v, "policy", json_string(p->version), ok);
@@ -334,8 +334,8 @@ BARRA_EXPORT int barra_decision_format_json(const barra_decision_t *d, uint32_t 
     }
     bool ok = true;
     json_t *root = decision_json(d, flags, &ok);
-    size_t fmt = (flags & BARRA_DECISION_PRETTY ? JSON_INDENT(2) : JSON_COMPACT) |
-                 JSON_REAL_PRECISION(6);
+    size_t fmt =
+        (flags & BARRA_DECISION_PRETTY ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6);
     char *s = ok && root ? json_dumps(root, fmt) : NULL;
     json_decref(root);
     if (s == NULL) {

@@ -16,9 +16,9 @@
 
 #include "core/banned.h"
 
-#define EVENT_MAX_JSON    ((size_t)64 << 20)
-#define EVENT_MAX_FIELD   1024
-#define EVENT_MAX_LIST    10000
+#define EVENT_MAX_JSON  ((size_t)64 << 20)
+#define EVENT_MAX_FIELD 1024
+#define EVENT_MAX_LIST  10000
 
 const char *pol_kind_name(enum pol_kind k)
 {
@@ -68,8 +68,8 @@ int pol_parse_time(const char *s, int64_t *ret_time, int32_t *ret_offset)
     int c1, c2, mo, d, h, mi, sec;
     if (strlen(s) < 20 || !two_digits(s, &c1) || !two_digits(s + 2, &c2) || s[4] != '-' ||
         !two_digits(s + 5, &mo) || s[7] != '-' || !two_digits(s + 8, &d) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !two_digits(s + 11, &h) ||
-        s[13] != ':' || !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec)) {
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !two_digits(s + 11, &h) || s[13] != ':' ||
+        !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec)) {
         return -BARRA_EINVAL;
     }
     int year = c1 * 100 + c2;
@@ -227,7 +227,10 @@ struct string_field {
     size_t offset; /* of the char * in struct barra_event */
 };
 
-#define F(path, member) {path, offsetof(struct barra_event, member)}
+#define F(path, member)                                                                            \
+    {                                                                                              \
+        path, offsetof(struct barra_event, member)                                                 \
+    }
 static const struct string_field string_fields[] = {
     F("id", id),
     F("source", source),
@@ -304,8 +307,7 @@ static int set_field(barra_event_t *e, const char *field, const char *value, siz
                                "cn-mainland");
     }
     if (strcmp(field, "file.sha256") == 0 && !is_sha256(value)) {
-        return barra_error_set(reterr, -BARRA_EFORMAT,
-                               "event file.sha256 must be 64 hex digits");
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event file.sha256 must be 64 hex digits");
     }
     for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
         if (strcmp(string_fields[i].path, field) == 0) {
@@ -387,8 +389,7 @@ static int json_string_field(barra_event_t *e, const char *path, json_t *v,
                              struct barra_error *reterr)
 {
     if (!json_is_string(v)) {
-        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be a string",
-                               path);
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be a string", path);
     }
     return set_field(e, path, json_string_value(v), json_string_length(v), reterr);
 }

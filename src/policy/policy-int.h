@@ -3,8 +3,8 @@
 #ifndef BARRA_POLICY_INT_H
 #define BARRA_POLICY_INT_H
 
-#include <stdatomic.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,8 +131,8 @@ struct pol_pred {
         } time;
         struct {
             uint32_t purpose; /* index into the policy's purposes */
-            uint32_t states; /* bits of enum barra_consent_state */
-            bool all;        /* every subject (true) or any subject */
+            uint32_t states;  /* bits of enum barra_consent_state */
+            bool all;         /* every subject (true) or any subject */
         } consent;
     } u;
 };
@@ -181,14 +181,14 @@ struct pol_rule {
     bool override;
     char **tags;
     uint32_t ntags;
-    char *consent_purpose; /* require_consent */
-    char *route;           /* route_local */
+    char *consent_purpose;          /* require_consent */
+    char *route;                    /* route_local */
     struct pol_findings_sel redact; /* which findings a redact rule masks */
     char **citations;
     uint32_t ncitations;
     struct pol_tip tip;
     uint32_t line;
-    bool needs_findings; /* cannot fire when nothing was found: skipped then */
+    bool needs_findings;  /* cannot fire when nothing was found: skipped then */
     uint64_t needs_types; /* fires only if a finding of one of these types (bits) was made;
                              0 = no such condition */
     uint32_t tiers;       /* fires only in these tiers (bits) */
@@ -221,8 +221,8 @@ struct barra_policy {
     char *purposes[POL_MAX_PURPOSES]; /* consent purposes the rules ask about */
     uint32_t npurposes;
     /* The prefilter: most messages hold no personal data, and most rules need some. */
-    uint32_t empty_tier;    /* the tier of content with no findings */
-    uint32_t *empty_rules;  /* the rules that may fire with no findings, in order */
+    uint32_t empty_tier;   /* the tier of content with no findings */
+    uint32_t *empty_rules; /* the rules that may fire with no findings, in order */
     uint32_t nempty_rules;
     /* Bit i of a type mask stands for the catalogue's type i: its symbol and its category's. */
     uint32_t type_syms[64], type_category_syms[64];
@@ -416,13 +416,12 @@ struct barra_decision {
     uint32_t *fired;
     uint32_t nfired, fired_cap;
     bool overridden; /* an override rule fired, so only override rules counted */
-    char *reasons;   /* with explain: per fired rule, NUL-terminated reasons ending in an empty one */
+    char *reasons; /* with explain: per fired rule, NUL-terminated reasons ending in an empty one */
     size_t reasons_len;
     struct pol_decided_finding *findings;
     size_t nfindings, findings_cap;
     char *redacted;
     size_t redacted_len;
-    char key_id[17];
     const barra_key_t *key; /* borrowed from the options: references are made with it */
     char *values;           /* personal data: wiped on reuse and free */
     size_t values_len, values_cap;

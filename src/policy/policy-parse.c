@@ -57,8 +57,8 @@ int pol_check_keys(struct pol_parser *ps, const struct ynode *map, const char *w
             char list[300] = "";
             size_t used = 0;
             for (j = 0; allowed[j] && used < sizeof(list); j++) {
-                int w = snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "",
-                                 allowed[j]);
+                int w =
+                    snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "", allowed[j]);
                 used += w > 0 ? (size_t)w : 0;
             }
             return pol_fail(ps, k, "unknown key \"%s\" in %s (expected %s)", k->value, what, list);
@@ -336,8 +336,8 @@ static bool valid_rule_id(const char *s)
     return true;
 }
 
-static int parse_strings(struct pol_parser *ps, const struct ynode *n, const char *what,
-                         size_t max, char ***ret, uint32_t *ret_n)
+static int parse_strings(struct pol_parser *ps, const struct ynode *n, const char *what, size_t max,
+                         char ***ret, uint32_t *ret_n)
 {
     if (n->kind != YNODE_SEQ || n->n == 0 || n->n > max) {
         return pol_fail(ps, n, "%s is a list of 1 to %zu names", what, max);
@@ -348,8 +348,7 @@ static int parse_strings(struct pol_parser *ps, const struct ynode *n, const cha
     }
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *it = n->items[i];
-        if (it->kind != YNODE_SCALAR || it->value[0] == '\0' ||
-            strlen(it->value) > POL_MAX_NAME) {
+        if (it->kind != YNODE_SCALAR || it->value[0] == '\0' || strlen(it->value) > POL_MAX_NAME) {
             return pol_fail(ps, it, "%s lists names of 1 to %d bytes", what, POL_MAX_NAME);
         }
         if (((*ret)[i] = barra_strdup(it->value)) == NULL) {
@@ -399,8 +398,9 @@ static int parse_rule_action(struct pol_parser *ps, const struct ynode *n, struc
             0) {
             return ytree_get(n, "consent_purpose")
                        ? r
-                       : pol_fail(ps, n, "rule \"%s\" requires consent, so it needs "
-                                         "consent_purpose (e.g. cross_border)",
+                       : pol_fail(ps, n,
+                                  "rule \"%s\" requires consent, so it needs "
+                                  "consent_purpose (e.g. cross_border)",
                                   rule->id);
         }
     } else if (v) {
@@ -410,8 +410,9 @@ static int parse_rule_action(struct pol_parser *ps, const struct ynode *n, struc
     if (rule->action == BARRA_ACTION_ROUTE_LOCAL) {
         if ((r = get_text(ps, n, "route", POL_MAX_NAME, true, &rule->route)) < 0) {
             return v ? r
-                     : pol_fail(ps, n, "rule \"%s\" routes locally, so it needs route: the local "
-                                       "store's name",
+                     : pol_fail(ps, n,
+                                "rule \"%s\" routes locally, so it needs route: the local "
+                                "store's name",
                                 rule->id);
         }
     } else if (v) {
@@ -432,7 +433,8 @@ static int parse_citations(struct pol_parser *ps, const struct ynode *n, struct 
                         "rules/law/articles.yaml)",
                         rule->id);
     }
-    int r = parse_strings(ps, v, "citations", POL_MAX_CITATION, &rule->citations, &rule->ncitations);
+    int r =
+        parse_strings(ps, v, "citations", POL_MAX_CITATION, &rule->citations, &rule->ncitations);
     for (size_t i = 0; r == 0 && i < rule->ncitations; i++) {
         if (!pol_articles_has(ps->articles, rule->citations[i])) {
             r = pol_fail(ps, v->items[i],
@@ -446,9 +448,9 @@ static int parse_citations(struct pol_parser *ps, const struct ynode *n, struct 
 
 static int parse_rule(struct pol_parser *ps, const struct ynode *n, struct pol_rule *rule)
 {
-    static const char *const keys[] = {"id",     "description", "when",   "action",
-                                       "override", "tags",      "redact", "consent_purpose",
-                                       "route",  "citations",   "tip",    NULL};
+    static const char *const keys[] = {"id",       "description", "when",   "action",
+                                       "override", "tags",        "redact", "consent_purpose",
+                                       "route",    "citations",   "tip",    NULL};
     int r = pol_check_keys(ps, n, "a rule", keys);
     if (r < 0 || (r = get_text(ps, n, "id", POL_MAX_NAME, true, &rule->id)) < 0) {
         return r;
@@ -464,8 +466,9 @@ static int parse_rule(struct pol_parser *ps, const struct ynode *n, struct pol_r
     }
     const struct ynode *when = ytree_get(n, "when"), *action = ytree_get(n, "action");
     if (when == NULL) {
-        return pol_fail(ps, n, "rule \"%s\" has no \"when\" (write when: always to match every "
-                               "event)",
+        return pol_fail(ps, n,
+                        "rule \"%s\" has no \"when\" (write when: always to match every "
+                        "event)",
                         rule->id);
     }
     if (when->kind == YNODE_SCALAR && strcmp(when->value, "always") == 0) {
@@ -539,8 +542,8 @@ static const char *const default_exception_tip[POL_LANGS] = {
 static int parse_header(struct pol_parser *ps, const struct ynode *n)
 {
     struct barra_policy *p = ps->p;
-    static const char *const keys[] = {"name", "description", "default_action", "exception_action",
-                                       "exception_tip", NULL};
+    static const char *const keys[] = {
+        "name", "description", "default_action", "exception_action", "exception_tip", NULL};
     int r = pol_check_keys(ps, n, "policy", keys);
     if (r < 0 || (r = get_text(ps, n, "name", POL_MAX_NAME, true, &p->name)) < 0 ||
         (r = get_text(ps, n, "description", POL_MAX_TIP, false, &p->description)) < 0) {
@@ -595,8 +598,8 @@ void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size)
     if (size && count > SIZE_MAX / size / 2) {
         return NULL;
     }
-    size_t n = (count * size + alignof(max_align_t) - 1) / alignof(max_align_t) *
-               alignof(max_align_t);
+    size_t n =
+        (count * size + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t);
     struct pol_arena_chunk *c = p->arena;
     if (c == NULL || c->cap - c->used < n) {
         size_t cap = c ? 2 * c->cap : 16384;
@@ -745,8 +748,8 @@ BARRA_EXPORT void barra_policy_options_init(struct barra_policy_options *opts)
 }
 
 BARRA_EXPORT int barra_policy_compile(const char *yaml, size_t len, const char *name,
-                                      const struct barra_policy_options *opts,
-                                      barra_policy_t **ret, struct barra_error *reterr)
+                                      const struct barra_policy_options *opts, barra_policy_t **ret,
+                                      struct barra_error *reterr)
 {
     if (yaml == NULL || ret == NULL) {
         return barra_error_set(reterr, -BARRA_EINVAL, "no policy text");
@@ -879,7 +882,7 @@ BARRA_EXPORT size_t barra_policy_rule_count(const barra_policy_t *p)
 
 BARRA_EXPORT const char *barra_action_name(enum barra_action a)
 {
-    static const char *const names[] = {"allow",       "tag",             "redact",
-                                        "route_local", "require_consent", "block"};
+    static const char *const names[] = {"allow",           "tag",  "redact", "route_local",
+                                        "require_consent", "block"};
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : NULL;
 }

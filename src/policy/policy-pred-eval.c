@@ -104,8 +104,8 @@ static bool eval_findings(const struct pol_findings_sel *sel, const struct pol_c
                        pol_finding_selected(sel, &c->findings[j]);
             }
             if (!seen && pol_finding_selected(sel, f)) {
-                int w = snprintf(types + tu, sizeof(types) - tu, "%s%s", tu ? ", " : "",
-                                 f->f->type);
+                int w =
+                    snprintf(types + tu, sizeof(types) - tu, "%s%s", tu ? ", " : "", f->f->type);
                 tu += w > 0 ? (size_t)w : 0;
             }
         }
@@ -115,8 +115,8 @@ static bool eval_findings(const struct pol_findings_sel *sel, const struct pol_c
         } else {
             (void)snprintf(bounds, sizeof(bounds), "%u to %u", sel->min, sel->max);
         }
-        reason(why, "%u finding%s%s%s (needs %s)%s%s", n, n == 1 ? "" : "s",
-               what[0] ? " of " : "", what, bounds, types[0] ? ": " : "", types);
+        reason(why, "%u finding%s%s%s (needs %s)%s%s", n, n == 1 ? "" : "s", what[0] ? " of " : "",
+               what, bounds, types[0] ? ": " : "", types);
     }
     return ok;
 }
@@ -137,9 +137,9 @@ static bool eval_set_field(uint32_t id, const char *value, const struct pol_set 
     return ok;
 }
 
-static bool eval_party(const struct pol_party_sel *sel, const struct pol_party *party,
-                       uint32_t id, uint32_t dep, uint32_t role, const char *who,
-                       const struct pol_ctx *c, struct buf *why)
+static bool eval_party(const struct pol_party_sel *sel, const struct pol_party *party, uint32_t id,
+                       uint32_t dep, uint32_t role, const char *who, const struct pol_ctx *c,
+                       struct buf *why)
 {
     char field[64];
     bool ok = true;
@@ -303,8 +303,8 @@ static bool eval_consent(const struct pol_pred *pr, struct pol_ctx *c, struct bu
                     used += w > 0 ? (size_t)w : 0;
                 }
             }
-            reason(why, "consent to %s: %u of %u data subjects granted (states seen: %s)",
-                   purpose, m->granted, m->total, states);
+            reason(why, "consent to %s: %u of %u data subjects granted (states seen: %s)", purpose,
+                   m->granted, m->total, states);
         }
     }
     return ok;
@@ -329,15 +329,16 @@ static bool eval_file(const struct pol_pred *pr, struct pol_ctx *c, struct buf *
     const struct barra_event *e = c->e;
     bool ok = true;
     if (pr->u.file.types.n) {
-        ok = eval_set_field(field(c, POL_F_FILE_TYPE), e->file_type, &pr->u.file.types, "file type", c, why);
+        ok = eval_set_field(field(c, POL_F_FILE_TYPE), e->file_type, &pr->u.file.types, "file type",
+                            c, why);
     }
     if ((pr->u.file.min_size > 0 || pr->u.file.max_size != UINT64_MAX) && (ok || why)) {
         bool in = e->has_file_size && e->file_size >= pr->u.file.min_size &&
                   e->file_size <= pr->u.file.max_size;
         if (why) {
             if (e->has_file_size) {
-                reason(why, "file size %llu bytes is %s the range", (unsigned long long)e->file_size,
-                       in ? "within" : "outside");
+                reason(why, "file size %llu bytes is %s the range",
+                       (unsigned long long)e->file_size, in ? "within" : "outside");
             } else {
                 reason(why, "file size is not given");
             }
@@ -596,18 +597,17 @@ bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why
                            pol_conv_type_name(e->conversation_type), why);
         }
         if (pr->u.conversation.ids.n && (ok || why)) {
-            ok = eval_set_field(field(c, POL_F_CONVERSATION_ID), e->conversation_id, &pr->u.conversation.ids,
-                                "conversation id", c, why) &&
+            ok = eval_set_field(field(c, POL_F_CONVERSATION_ID), e->conversation_id,
+                                &pr->u.conversation.ids, "conversation id", c, why) &&
                  ok;
         }
         return ok;
     }
     case PRED_SENDER:
-        return eval_party(&pr->u.party, &e->sender,
-                          pr->u.party.ids.n ? field(c, POL_F_SENDER_ID) : POL_NO_SYM,
-                          pr->u.party.departments.n ? field(c, POL_F_SENDER_DEPARTMENT) : POL_NO_SYM,
-                          pr->u.party.roles.n ? field(c, POL_F_SENDER_ROLE) : POL_NO_SYM, "sender",
-                          c, why);
+        return eval_party(
+            &pr->u.party, &e->sender, pr->u.party.ids.n ? field(c, POL_F_SENDER_ID) : POL_NO_SYM,
+            pr->u.party.departments.n ? field(c, POL_F_SENDER_DEPARTMENT) : POL_NO_SYM,
+            pr->u.party.roles.n ? field(c, POL_F_SENDER_ROLE) : POL_NO_SYM, "sender", c, why);
     case PRED_RECIPIENT:
         return eval_recipient(&pr->u.party, c, why);
     case PRED_DESTINATION: {
@@ -617,8 +617,8 @@ bool pol_pred_eval(const struct pol_pred *pr, struct pol_ctx *c, struct buf *why
                                 &pr->u.destination.platforms, "destination platform", c, why);
         }
         if (pr->u.destination.regions.n && (ok || why)) {
-            ok = eval_set_field(field(c, POL_F_DEST_REGION), e->destination_region, &pr->u.destination.regions,
-                                "destination region", c, why) &&
+            ok = eval_set_field(field(c, POL_F_DEST_REGION), e->destination_region,
+                                &pr->u.destination.regions, "destination region", c, why) &&
                  ok;
         }
         return ok;

@@ -59,8 +59,7 @@ static int check_category(struct pol_parser *ps, const struct ynode *item)
             return 0;
         }
     }
-    return pol_fail(ps, item, "unknown category \"%s\" (docs/entities.md lists them)",
-                    item->value);
+    return pol_fail(ps, item, "unknown category \"%s\" (docs/entities.md lists them)", item->value);
 }
 
 static int check_jurisdiction(struct pol_parser *ps, const struct ynode *item)
@@ -159,8 +158,8 @@ static int parse_bool(struct pol_parser *ps, const struct ynode *n, const char *
     return pol_fail(ps, n, "%s must be true or false", what);
 }
 
-static int parse_uint(struct pol_parser *ps, const struct ynode *n, const char *what,
-                      uint64_t max, uint64_t *ret)
+static int parse_uint(struct pol_parser *ps, const struct ynode *n, const char *what, uint64_t max,
+                      uint64_t *ret)
 {
     if (n->kind != YNODE_SCALAR || !isdigit((unsigned char)n->value[0])) {
         return pol_fail(ps, n, "%s must be a whole number", what);
@@ -236,9 +235,8 @@ static int parse_score(struct pol_parser *ps, const struct ynode *n, double *ret
 int pol_parse_findings_sel(struct pol_parser *ps, const struct ynode *n,
                            struct pol_findings_sel *sel)
 {
-    static const char *const keys[] = {"types",     "categories", "jurisdictions", "masked",
-                                       "minor",     "kind",       "min_score",     "count",
-                                       NULL};
+    static const char *const keys[] = {"types", "categories", "jurisdictions", "masked", "minor",
+                                       "kind",  "min_score",  "count",         NULL};
     int r = pol_check_keys(ps, n, "findings", keys);
     for (size_t i = 0; r == 0 && i < n->n / 2; i++) {
         const char *k = n->items[2 * i]->value;
@@ -248,7 +246,8 @@ int pol_parse_findings_sel(struct pol_parser *ps, const struct ynode *n,
         } else if (strcmp(k, "categories") == 0) {
             r = pol_parse_set(ps, v, "categories", check_category, false, &sel->categories);
         } else if (strcmp(k, "jurisdictions") == 0) {
-            r = pol_parse_set(ps, v, "jurisdictions", check_jurisdiction, false, &sel->jurisdictions);
+            r = pol_parse_set(ps, v, "jurisdictions", check_jurisdiction, false,
+                              &sel->jurisdictions);
         } else if (strcmp(k, "masked") == 0) {
             r = parse_bool(ps, v, "masked", &sel->masked);
         } else if (strcmp(k, "minor") == 0) {
@@ -455,8 +454,9 @@ static int parse_size(struct pol_parser *ps, const struct ynode *n, uint64_t *re
         const char *suffix;
         uint64_t mult;
     } units[] = {
-        {"", 1},          {"B", 1},          {"KB", 1000},          {"MB", 1000000},
-        {"GB", 1000000000}, {"KiB", 1u << 10}, {"MiB", 1u << 20}, {"GiB", 1u << 30},
+        {"", 1},           {"B", 1},           {"KB", 1000},
+        {"MB", 1000000},   {"GB", 1000000000}, {"KiB", 1u << 10},
+        {"MiB", 1u << 20}, {"GiB", 1u << 30},
     };
     if (end != NULL && errno == 0) {
         while (*end == ' ') {
@@ -469,8 +469,9 @@ static int parse_size(struct pol_parser *ps, const struct ynode *n, uint64_t *re
             }
         }
     }
-    return pol_fail(ps, n, "a size is a number of bytes, optionally with KB, MB, GB, KiB, MiB or "
-                           "GiB");
+    return pol_fail(ps, n,
+                    "a size is a number of bytes, optionally with KB, MB, GB, KiB, MiB or "
+                    "GiB");
 }
 
 static int parse_file(struct pol_parser *ps, const struct ynode *n, struct pol_pred *pr)
@@ -518,7 +519,8 @@ static int parse_offset(struct pol_parser *ps, const struct ynode *n, int32_t *r
 {
     const char *s = n->kind == YNODE_SCALAR ? n->value : "";
     int32_t mins;
-    if ((s[0] == '+' || s[0] == '-') && parse_clock(s + 1, strlen(s + 1), &mins) && mins <= 14 * 60) {
+    if ((s[0] == '+' || s[0] == '-') && parse_clock(s + 1, strlen(s + 1), &mins) &&
+        mins <= 14 * 60) {
         *ret = s[0] == '-' ? -mins : mins;
         return 0;
     }
@@ -549,8 +551,8 @@ static int parse_time(struct pol_parser *ps, const struct ynode *n, struct pol_p
         }
     }
     if (d) {
-        static const char *const names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun",
-                                            "weekdays", "weekend", NULL};
+        static const char *const names[] = {"mon", "tue", "wed",      "thu",     "fri",
+                                            "sat", "sun", "weekdays", "weekend", NULL};
         uint32_t mask = 0;
         r = parse_enum_mask(ps, d, "day", names, &mask);
         if (r < 0) {
@@ -568,8 +570,8 @@ static int parse_time(struct pol_parser *ps, const struct ynode *n, struct pol_p
 static int parse_consent(struct pol_parser *ps, const struct ynode *n, struct pol_pred *pr)
 {
     static const char *const keys[] = {"purpose", "state", "of", NULL};
-    static const char *const states[] = {"missing", "granted", "refused", "withdrawn", "expired",
-                                         NULL};
+    static const char *const states[] = {"missing",   "granted", "refused",
+                                         "withdrawn", "expired", NULL};
     int r = want_map(ps, n, "consent", keys);
     if (r < 0) {
         return r;
@@ -581,8 +583,9 @@ static int parse_consent(struct pol_parser *ps, const struct ynode *n, struct po
     }
     for (const char *c = pu->value; *c; c++) {
         if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '_') {
-            return pol_fail(ps, pu, "a consent purpose is written in lowercase letters, digits "
-                                    "and underscores");
+            return pol_fail(ps, pu,
+                            "a consent purpose is written in lowercase letters, digits "
+                            "and underscores");
         }
     }
     struct barra_policy *p = ps->p;

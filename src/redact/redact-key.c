@@ -4,6 +4,8 @@
  * leaves the machine does not. */
 #include "config.h"
 
+#include "redact/redact-key.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/core_names.h>
@@ -18,7 +20,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "redact/redact-key.h"
 
 #include "core/banned.h"
 

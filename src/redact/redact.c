@@ -62,8 +62,7 @@ static bool is_separator(const unsigned char *p, size_t n)
     return false;
 }
 
-static int write_mask(const char *v, size_t n, uint32_t keep_last, redact_write_fn write,
-                      void *ud)
+static int write_mask(const char *v, size_t n, uint32_t keep_last, redact_write_fn write, void *ud)
 {
     const unsigned char *p = (const unsigned char *)v;
     size_t chars = 0;

@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     char *json = NULL;
-    if (barra_decision_format_json(d, BARRA_DECISION_REASONS | BARRA_DECISION_PRETTY, &json,
-                                   &err) < 0) {
+    if (barra_decision_format_json(d, BARRA_DECISION_REASONS | BARRA_DECISION_PRETTY, &json, &err) <
+        0) {
         abort();
     }
     barra_string_free(json);

@@ -33,12 +33,23 @@ static void setup(void)
         barra_key_from_bytes("fuzz-key-fuzz-key-fuzz-key-fuzz-key", 32, &key, NULL) < 0) {
         abort();
     }
-    struct barra_finding f1 = {.type = "cn_resident_id", .category = "identity",
-                               .jurisdiction = "cn", .start = 3, .end = 21, .score = 0.99,
-                               .value = json, .value_len = 18};
-    struct barra_finding f2 = {.type = "phone_mo", .category = "contact", .jurisdiction = "mo",
-                               .start = 26, .end = 34, .score = 0.7, .flags = BARRA_FINDING_MASKED,
-                               .value = "66123456", .value_len = 8};
+    struct barra_finding f1 = {.type = "cn_resident_id",
+                               .category = "identity",
+                               .jurisdiction = "cn",
+                               .start = 3,
+                               .end = 21,
+                               .score = 0.99,
+                               .value = json,
+                               .value_len = 18};
+    struct barra_finding f2 = {.type = "phone_mo",
+                               .category = "contact",
+                               .jurisdiction = "mo",
+                               .start = 26,
+                               .end = 34,
+                               .score = 0.7,
+                               .flags = BARRA_FINDING_MASKED,
+                               .value = "66123456",
+                               .value_len = 8};
     if (barra_findings_add(findings, &f1) < 0 || barra_findings_add(findings, &f2) < 0) {
         abort();
     }

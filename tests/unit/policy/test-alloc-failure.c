@@ -55,11 +55,21 @@ static int whole_path(void)
     r = r ? r : barra_key_from_bytes("0123456789abcdef0123456789abcdef", 32, &k, NULL);
     r = r ? r : barra_consent_memory_new(&m);
     r = r ? r : barra_consent_memory_set(m, "p1", "x", BARRA_CONSENT_GRANTED, 0);
-    struct barra_finding f1 = {.type = "cn_resident_id", .category = "identity",
-                               .jurisdiction = "cn", .start = 3, .end = 21, .score = 1,
-                               .value = event, .value_len = 18};
-    struct barra_finding f2 = {.type = "email", .category = "contact", .jurisdiction = "unknown",
-                               .start = 22, .end = 28, .score = 1, .value = "a@b.co",
+    struct barra_finding f1 = {.type = "cn_resident_id",
+                               .category = "identity",
+                               .jurisdiction = "cn",
+                               .start = 3,
+                               .end = 21,
+                               .score = 1,
+                               .value = event,
+                               .value_len = 18};
+    struct barra_finding f2 = {.type = "email",
+                               .category = "contact",
+                               .jurisdiction = "unknown",
+                               .start = 22,
+                               .end = 28,
+                               .score = 1,
+                               .value = "a@b.co",
                                .value_len = 6};
     r = r ? r : barra_findings_add(fs, &f1);
     r = r ? r : barra_findings_add(fs, &f2);

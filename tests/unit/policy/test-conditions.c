@@ -134,8 +134,8 @@ static void test_findings_conditions(void **state)
     assert_false(fires("{count: {max: 3}}", "", fs));
     assert_true(fires("{findings: {types: [cn_resident_id], count: 2}}", "", fs));
     assert_false(fires("{findings: {types: [cn_resident_id], count: 3}}", "", fs));
-    assert_true(fires("{findings: {types: [cn_resident_id], masked: false, count: {max: 1}}}",
-                      "", fs));
+    assert_true(
+        fires("{findings: {types: [cn_resident_id], masked: false, count: {max: 1}}}", "", fs));
     assert_true(fires("{masked: true}", "", fs));
     assert_false(fires("{findings: {categories: [contact], masked: true}}", "", fs));
     assert_true(fires("{score: {min: 0.99}}", "", fs));
@@ -187,8 +187,8 @@ static void test_event_conditions(void **state)
     assert_true(fires("{recipient: {department: finance, role: clerk}}", full, NULL));
     assert_false(fires("{recipient: {department: sales, role: clerk}}", full, NULL));
     assert_true(fires("{destination: {region: cn-mainland}}", full, NULL));
-    assert_true(fires("{destination: {platform: dingtalk, region: [mo, cn-mainland]}}", full,
-                      NULL));
+    assert_true(
+        fires("{destination: {platform: dingtalk, region: [mo, cn-mainland]}}", full, NULL));
     assert_false(fires("{destination: {region: [mo, hk]}}", full, NULL));
     assert_true(fires("{direction: outbound}", full, NULL));
     assert_false(fires("{direction: [inbound, internal]}", full, NULL));
@@ -260,8 +260,8 @@ static void test_time_conditions(void **state)
     const char *office = "{time: {hours: \"09:00-18:00\", days: weekdays}}";
     assert_true(fires_at(office, "2026-11-23T09:00:00+08:00"));
     assert_false(fires_at(office, "2026-11-23T18:00:00+08:00"));
-    assert_true(fires_at(office, "2026-11-23T01:30:00Z")); /* 09:30 in Macau */
-    assert_false(fires_at(office, "2026-11-23T00:30:00Z")); /* 08:30 */
+    assert_true(fires_at(office, "2026-11-23T01:30:00Z"));       /* 09:30 in Macau */
+    assert_false(fires_at(office, "2026-11-23T00:30:00Z"));      /* 08:30 */
     assert_false(fires_at(office, "2026-11-22T10:00:00+08:00")); /* Sunday */
     /* A night range belongs to the day it starts on: Friday 23:00 to Saturday 07:00. */
     const char *friday_night = "{time: {hours: \"20:00-07:00\", days: [fri]}}";
@@ -322,17 +322,15 @@ static void test_consent_conditions(void **state)
     assert_int_equal(consent_action(granted, m, ""), allow); /* nobody named: no consent */
     assert_int_equal(consent_action(blocks, m, ",\"subjects\":[\"a\",\"c\"]"), block);
     assert_int_equal(consent_action(blocks, m, ",\"subjects\":[\"a\",\"b\"]"), allow);
-    assert_int_equal(
-        consent_action("{consent: {purpose: marketing, state: refused}}", m, ",\"subjects\":[\"a\"]"),
-        block);
-    assert_int_equal(
-        consent_action("{consent: {purpose: cross_border, state: expired}}", m,
-                       ",\"subjects\":[\"d\"]"),
-        block);
-    assert_int_equal(
-        consent_action("{consent: {purpose: cross_border, state: missing}}", m,
-                       ",\"subjects\":[\"zz\"]"),
-        block);
+    assert_int_equal(consent_action("{consent: {purpose: marketing, state: refused}}", m,
+                                    ",\"subjects\":[\"a\"]"),
+                     block);
+    assert_int_equal(consent_action("{consent: {purpose: cross_border, state: expired}}", m,
+                                    ",\"subjects\":[\"d\"]"),
+                     block);
+    assert_int_equal(consent_action("{consent: {purpose: cross_border, state: missing}}", m,
+                                    ",\"subjects\":[\"zz\"]"),
+                     block);
 
     /* A registry that cannot answer fails closed: the exception action, block by default. */
     barra_policy_t *p = compile("  - id: ok-with-consent\n"
@@ -348,14 +346,14 @@ static void test_conflicts(void **state)
 {
     (void)state;
     /* Every action fires; block wins. Then without block, require_consent; and so on. */
-    static const char *const order[] = {"allow", "tag", "redact", "route_local", "require_consent",
-                                        "block"};
+    static const char *const order[] = {"allow",           "tag",  "redact", "route_local",
+                                        "require_consent", "block"};
     for (size_t top = 0; top < 6; top++) {
         char rules[8192] = "";
         size_t used = 0;
         /* Listed least restrictive last, so policy order cannot be what decides. */
         for (size_t k = top + 1; k-- > 0;) {
-            const char *extra = strcmp(order[k], "tag") == 0          ? "    tags: [x]\n"
+            const char *extra = strcmp(order[k], "tag") == 0           ? "    tags: [x]\n"
                                 : strcmp(order[k], "route_local") == 0 ? "    route: vault\n"
                                 : strcmp(order[k], "require_consent") == 0
                                     ? "    consent_purpose: cross_border\n"
@@ -407,14 +405,27 @@ static void test_decision_contents(void **state)
     barra_event_t *e = event(json);
     barra_findings_t *fs;
     assert_int_equal(barra_findings_new(&fs), 0);
-    struct barra_finding f = {.type = "cn_resident_id", .category = "identity",
-                              .jurisdiction = "cn", .start = 3, .end = 21, .score = 0.99,
-                              .value = text + 3, .value_len = 18,
-                              .normalized = "11010519491231002X", .normalized_len = 18};
+    struct barra_finding f = {.type = "cn_resident_id",
+                              .category = "identity",
+                              .jurisdiction = "cn",
+                              .start = 3,
+                              .end = 21,
+                              .score = 0.99,
+                              .value = text + 3,
+                              .value_len = 18,
+                              .normalized = "11010519491231002X",
+                              .normalized_len = 18};
     assert_int_equal(barra_findings_add(fs, &f), 0);
-    f = (struct barra_finding){.type = "phone_mo", .category = "contact", .jurisdiction = "mo",
-                               .start = 26, .end = 34, .score = 0.9, .value = text + 26,
-                               .value_len = 8, .normalized = "66123456", .normalized_len = 8};
+    f = (struct barra_finding){.type = "phone_mo",
+                               .category = "contact",
+                               .jurisdiction = "mo",
+                               .start = 26,
+                               .end = 34,
+                               .score = 0.9,
+                               .value = text + 26,
+                               .value_len = 8,
+                               .normalized = "66123456",
+                               .normalized_len = 8};
     assert_int_equal(barra_findings_add(fs, &f), 0);
     barra_key_t *key;
     assert_int_equal(barra_key_from_bytes("0123456789abcdef0123456789abcdef", 32, &key, NULL), 0);

@@ -29,7 +29,9 @@ static void test_full_event(void **state)
     barra_event_t *e = parse_ok(
         "{\"schema\":\"barra.event/1\",\"id\":\"evt-1\",\"kind\":\"file\",\"text\":\"extracted\","
         "\"file\":{\"name\":\"Salaries Nov.XLSX\",\"size\":123456,\"path\":\"/srv/x\","
-        "\"sha256\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"},"
+        "\"sha256\":\""
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        "\"},"
         "\"source\":\"dingtalk\",\"conversation\":{\"id\":\"cid1\",\"type\":\"group\"},"
         "\"sender\":{\"id\":\"u1\",\"department\":\"HR\",\"role\":\"manager\"},"
         "\"recipients\":[{\"id\":\"u2\"},{\"department\":\"Finance\"}],"
@@ -80,9 +82,15 @@ static void test_times(void **state)
         }
     }
     static const char *const bad[] = {
-        "2026-11-23",           "2026-11-23T10:00:00",        "2026-13-01T00:00:00Z",
-        "2026-02-29T00:00:00Z", "2026-11-23T24:00:00Z",       "2026-11-23T10:00:00+8:00",
-        "2026-11-23T10:00:00.Z", "2026-11-23T10:00:00+08:00x", "tomorrow",
+        "2026-11-23",
+        "2026-11-23T10:00:00",
+        "2026-13-01T00:00:00Z",
+        "2026-02-29T00:00:00Z",
+        "2026-11-23T24:00:00Z",
+        "2026-11-23T10:00:00+8:00",
+        "2026-11-23T10:00:00.Z",
+        "2026-11-23T10:00:00+08:00x",
+        "tomorrow",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t t;
@@ -103,7 +111,8 @@ static void test_rejected(void **state)
         {"", "not valid JSON"},
         {"[1]", "JSON object"},
         {"{\"kind\":\"email\"}", "\"kind\" must be"},
-        {"{\"kind\":\"message\",\"text\":\"x\",\"time\":\"2026-11-23T10:00:00Z\"}", "no \"source\""},
+        {"{\"kind\":\"message\",\"text\":\"x\",\"time\":\"2026-11-23T10:00:00Z\"}",
+         "no \"source\""},
         {"{\"kind\":\"message\",\"text\":\"x\",\"source\":\"s\"}", "no \"time\""},
         {"{\"kind\":\"message\",\"source\":\"s\",\"time\":\"2026-11-23T10:00:00Z\"}",
          "needs \"text\""},
@@ -112,11 +121,12 @@ static void test_rejected(void **state)
         {"{\"kind\":\"message\",\"text\":\"x\",\"source\":\"s\",\"time\":\"soon\"}", "RFC 3339"},
         {"{\"kind\":\"message\",\"text\":1,\"source\":\"s\"}", "\"text\" must be a string"},
         {"{\"kind\":\"message\",\"txt\":\"x\"}", "unknown event field \"txt\""},
-        {"{\"kind\":\"message\",\"sender\":{\"dept\":\"x\"}}", "unknown event field \"sender.dept\""},
+        {"{\"kind\":\"message\",\"sender\":{\"dept\":\"x\"}}",
+         "unknown event field \"sender.dept\""},
         {"{\"kind\":\"message\",\"sender\":\"u1\"}", "\"sender\" must be an object"},
         {"{\"kind\":\"message\",\"destination\":{\"region\":\"Mainland China\"}}", "region code"},
         {"{\"kind\":\"message\",\"conversation\":{\"type\":\"channel\"}}", "direct, group or "
-                                                                          "external_group"},
+                                                                           "external_group"},
         {"{\"kind\":\"message\",\"direction\":\"up\"}", "inbound, outbound or internal"},
         {"{\"kind\":\"file\",\"file\":{\"name\":\"a\",\"size\":-1}}", "whole number of bytes"},
         {"{\"kind\":\"file\",\"file\":{\"name\":\"a\",\"size\":\"1\"}}", "whole number of bytes"},

@@ -123,8 +123,8 @@ static void test_pseudonyms_and_references(void **state)
     s.type = "email";
     char *got = apply(text, &s, 1, k);
     char msg[128], want[128], hex[65];
-    size_t n = (size_t)snprintf(msg, sizeof(msg), "barra/pseudonym/v1%cemail%cchan@example.com", 0,
-                                0);
+    size_t n =
+        (size_t)snprintf(msg, sizeof(msg), "barra/pseudonym/v1%cemail%cchan@example.com", 0, 0);
     hmac_hex(msg, n, hex, 16);
     (void)snprintf(want, sizeof(want), "mail <email:%s> now", hex);
     assert_string_equal(got, want);
