@@ -211,7 +211,7 @@ static int parse_method(struct pol_parser *ps, const struct ynode *n, struct red
     if (ret->kind == REDACT_PARTIAL) {
         char *end = NULL;
         long v = keep && keep->kind == YNODE_SCALAR ? strtol(keep->value, &end, 10) : -1;
-        if (keep == NULL || end == keep->value || *end != '\0' || v < 1 || v > 32) {
+        if (end == NULL || end == keep->value || *end != '\0' || v < 1 || v > 32) {
             return pol_fail(ps, keep ? keep : n,
                             "partial masking needs keep_last: N with N from 1 to 32, e.g. "
                             "{method: partial, keep_last: 4}");

@@ -178,7 +178,7 @@ static int parse_uint(struct pol_parser *ps, const struct ynode *n, const char *
 /* count: N (at least N) or {min: N, max: M}. */
 static int parse_count(struct pol_parser *ps, const struct ynode *n, struct pol_findings_sel *sel)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int r;
     if (n->kind == YNODE_SCALAR) {
         r = parse_uint(ps, n, "count", UINT32_MAX, &v);

@@ -125,6 +125,8 @@ static const struct bad cases[] = {
      "override must be true or false", 10, 15},
     {HEAD "redaction: {default: blur}\nrules: []\n", "mask, partial, pseudonym or remove", 6, 22},
     {HEAD "redaction: {default: {method: partial}}\nrules: []\n", "needs keep_last", 6, 22},
+    {HEAD "redaction: {default: {method: partial, keep_last: [4]}}\nrules: []\n", "needs keep_last",
+     6, 51},
     {HEAD "redaction: {default: {method: mask, keep_last: 2}}\nrules: []\n",
      "keep_last applies only to the partial method", 6, 48},
     {HEAD "redaction: {types: {ssn: mask}}\nrules: []\n", "unknown finding type \"ssn\"", 6, 21},
