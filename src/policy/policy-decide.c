@@ -22,22 +22,26 @@
 
 bool pol_prefilter_off;
 
-/* Returns the types (bits) of the findings. */
+/* Returns the types (bits) of the findings. A type's category is fixed by the catalogue, so only
+ * the type (and, if the policy asks about them, the jurisdiction) is looked up. */
 static uint64_t resolve_findings(struct pol_ctx *c, const barra_findings_t *fs,
                                  struct pol_ctx_finding *out)
 {
-    const struct pol_syms *s = &c->p->syms;
+    const struct barra_policy *p = c->p;
     uint64_t types = 0;
     for (size_t i = 0; i < c->nfindings; i++) {
         const struct pol_finding *f = &fs->items[i];
+        uint32_t type = pol_syms_find(&p->syms, f->type);
+        uint64_t bit = pol_type_bit(p, type);
         out[i] = (struct pol_ctx_finding){
             .f = f,
-            .type = pol_syms_find(s, f->type),
-            .subtype = pol_syms_find(s, f->subtype),
-            .category = pol_syms_find(s, f->category),
-            .jurisdiction = pol_syms_find(s, f->jurisdiction),
+            .type = type,
+            .category = bit ? p->type_category_syms[__builtin_ctzll(bit)]
+                            : pol_syms_find(&p->syms, f->category),
+            .jurisdiction =
+                p->uses_jurisdictions ? pol_syms_find(&p->syms, f->jurisdiction) : POL_NO_SYM,
         };
-        types |= pol_type_bit(c->p, out[i].type);
+        types |= bit;
     }
     c->findings = out;
     return types;

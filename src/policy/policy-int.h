@@ -228,6 +228,7 @@ struct barra_policy {
     uint32_t type_syms[64], type_category_syms[64];
     uint32_t ntypes;
     struct pol_rule_gate *gates; /* one per rule */
+    bool uses_jurisdictions;     /* some condition selects findings by jurisdiction */
     struct pol_arena_chunk *arena;
 };
 
@@ -303,7 +304,7 @@ enum pol_field {
 /* What a decision needs to know about each finding, with the policy's symbols resolved. */
 struct pol_ctx_finding {
     const struct pol_finding *f;
-    uint32_t type, subtype, category, jurisdiction;
+    uint32_t type, category, jurisdiction;
 };
 
 /* The bit of a type symbol in type masks (0 for a type the catalogue does not have). */

@@ -246,6 +246,7 @@ int pol_parse_findings_sel(struct pol_parser *ps, const struct ynode *n,
         } else if (strcmp(k, "categories") == 0) {
             r = pol_parse_set(ps, v, "categories", check_category, false, &sel->categories);
         } else if (strcmp(k, "jurisdictions") == 0) {
+            ps->p->uses_jurisdictions = true;
             r = pol_parse_set(ps, v, "jurisdictions", check_jurisdiction, false,
                               &sel->jurisdictions);
         } else if (strcmp(k, "masked") == 0) {
@@ -294,6 +295,7 @@ static int parse_categories(struct pol_parser *ps, const struct ynode *n, struct
 static int parse_jurisdictions(struct pol_parser *ps, const struct ynode *n, struct pol_pred *pr)
 {
     pol_findings_sel_init(&pr->u.findings);
+    ps->p->uses_jurisdictions = true;
     return pol_parse_set(ps, n, "jurisdictions", check_jurisdiction, false,
                          &pr->u.findings.jurisdictions);
 }
