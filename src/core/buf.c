@@ -19,6 +19,7 @@ void buf_init(struct buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = 0;
 }
 
 void buf_done(struct buf *b)
@@ -30,16 +31,20 @@ void buf_done(struct buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = 0;
 }
 
 int buf_reserve(struct buf *b, size_t extra)
 {
+    if (b->err < 0) {
+        return b->err;
+    }
     if (extra > SIZE_MAX - b->len - 1) {
-        return -BARRA_ELIMIT;
+        return b->err = -BARRA_ELIMIT;
     }
     size_t need = b->len + extra + 1;
     if (b->max && need - 1 > b->max) {
-        return -BARRA_ELIMIT;
+        return b->err = -BARRA_ELIMIT;
     }
     if (need <= b->cap) {
         return 0;
@@ -53,7 +58,7 @@ int buf_reserve(struct buf *b, size_t extra)
     }
     char *p = barra_reallocarray(b->data, cap, 1);
     if (p == NULL) {
-        return -BARRA_ENOMEM;
+        return b->err = -BARRA_ENOMEM;
     }
     b->data = p;
     b->cap = cap;

@@ -11,6 +11,8 @@ struct buf {
     size_t len;
     size_t cap;
     size_t max; /* 0 = no limit beyond memory */
+    int err;    /* the first failure: once set, every later write fails the same (so a writer can
+                   check once at the end that nothing was lost) */
 };
 
 /* Initialises an empty buffer that may grow to `max` bytes (0 = unlimited). */
@@ -24,10 +26,11 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Empties the buffer, keeping its memory. */
+/* Empties the buffer, keeping its memory, and forgets a failure. */
 static inline void buf_clear(struct buf *b)
 {
     b->len = 0;
+    b->err = 0;
     if (b->data) {
         b->data[0] = '\0';
     }

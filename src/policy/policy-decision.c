@@ -3,13 +3,14 @@
  * stores. It names types, offsets and keyed references of what was found, never the values. */
 #include "config.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/error.h"
+#include "core/jsonw.h"
 #include "policy/policy-int.h"
 
 #include "core/banned.h"
@@ -96,47 +97,10 @@ BARRA_EXPORT const char *barra_decision_redacted_text(const barra_decision_t *d,
 
 BARRA_EXPORT void barra_string_free(char *s)
 {
-    free(s); /* made by jansson, which allocates with malloc */
+    barra_free(s);
 }
 
-/* ---- JSON ---- */
-
-/* Adds v to obj under key; on failure remembers it (checked once at the end). */
-static void put(json_t *obj, const char *key, json_t *v, bool *ok)
-{
-    if (v == NULL || json_object_set_new(obj, key, v) < 0) {
-        *ok = false;
-    }
-}
-
-static void push(json_t *arr, json_t *v, bool *ok)
-{
-    if (v == NULL || json_array_append_new(arr, v) < 0) {
-        *ok = false;
-    }
-}
-
-static json_t *string_list(char *const *items, uint32_t n, bool *ok)
-{
-    json_t *a = json_array();
-    for (uint32_t i = 0; a && i < n; i++) {
-        push(a, json_string(items[i]), ok);
-    }
-    return a;
-}
-
-static bool has_string(json_t *arr, const char *s)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (strcmp(json_string_value(v), s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
+/* ---- JSON, written straight into a buffer (a record per event must not cost a tree) ---- */
 
 /* The rules that count: all that fired, or only the override rules when one of those fired. */
 static bool counts(const barra_decision_t *d, const struct pol_rule *r)
@@ -144,203 +108,290 @@ static bool counts(const barra_decision_t *d, const struct pol_rule *r)
     return !d->overridden || r->override;
 }
 
-static json_t *fired_rules(const barra_decision_t *d, uint32_t flags, bool *ok)
+static void string_list(struct buf *b, char *const *items, uint32_t n)
 {
-    json_t *rules = json_array();
-    const char *reason = d->reasons;
-    for (uint32_t k = 0; rules && k < d->nfired; k++) {
-        const struct pol_rule *r = &d->policy->rules[d->fired[k]];
-        json_t *o = json_object();
-        push(rules, o, ok);
-        if (o == NULL) {
-            break;
+    (void)buf_append_char(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i) {
+            (void)buf_append_char(b, ',');
         }
-        put(o, "id", json_string(r->id), ok);
-        put(o, "action", json_string(barra_action_name(r->action)), ok);
-        if (r->override) {
-            put(o, "override", json_true(), ok);
-        }
-        if (!counts(d, r)) {
-            put(o, "counted", json_false(), ok);
-        }
-        put(o, "citations", string_list(r->citations, r->ncitations, ok), ok);
-        if ((flags & BARRA_DECISION_REASONS) && reason) {
-            json_t *why = json_array();
-            for (; why && *reason; reason += strlen(reason) + 1) {
-                push(why, json_string(reason), ok);
-            }
-            reason++;
-            put(o, "reasons", why, ok);
-        }
+        (void)jsonw_string(b, items[i]);
     }
-    return rules;
+    (void)buf_append_char(b, ']');
 }
 
-static json_t *findings_json(const barra_decision_t *d, bool *ok)
+static void fired_rules(struct buf *b, const barra_decision_t *d, uint32_t flags)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < d->nfindings; i++) {
+    const char *reason = d->reasons;
+    (void)buf_append_char(b, '[');
+    for (uint32_t k = 0; k < d->nfired; k++) {
+        const struct pol_rule *r = &d->policy->rules[d->fired[k]];
+        (void)buf_append_str(b, k ? ",{" : "{");
+        (void)jsonw_key(b, "id");
+        (void)jsonw_string(b, r->id);
+        (void)buf_append_str(b, ",\"action\":");
+        (void)jsonw_string(b, barra_action_name(r->action));
+        if (r->override) {
+            (void)buf_append_str(b, ",\"override\":true");
+        }
+        if (!counts(d, r)) {
+            (void)buf_append_str(b, ",\"counted\":false");
+        }
+        (void)buf_append_str(b, ",\"citations\":");
+        string_list(b, r->citations, r->ncitations);
+        if ((flags & BARRA_DECISION_REASONS) && reason) {
+            (void)buf_append_str(b, ",\"reasons\":[");
+            for (bool first = true; *reason; reason += strlen(reason) + 1, first = false) {
+                if (!first) {
+                    (void)buf_append_char(b, ',');
+                }
+                (void)jsonw_string(b, reason);
+            }
+            reason++;
+            (void)buf_append_char(b, ']');
+        }
+        (void)buf_append_char(b, '}');
+    }
+    (void)buf_append_char(b, ']');
+}
+
+static void findings_json(struct buf *b, const barra_decision_t *d)
+{
+    (void)buf_append_char(b, '[');
+    for (size_t i = 0; i < d->nfindings; i++) {
         const struct pol_decided_finding *f = &d->findings[i];
-        json_t *o = json_object();
-        push(arr, o, ok);
-        if (o == NULL) {
-            break;
-        }
-        put(o, "type", json_string(f->type), ok);
+        (void)buf_append_str(b, i ? ",{\"type\":" : "{\"type\":");
+        (void)jsonw_string(b, f->type);
         if (f->subtype) {
-            put(o, "subtype", json_string(f->subtype), ok);
+            (void)buf_append_str(b, ",\"subtype\":");
+            (void)jsonw_string(b, f->subtype);
         }
-        put(o, "category", json_string(f->category ? f->category : "general"), ok);
-        put(o, "jurisdiction", json_string(f->jurisdiction ? f->jurisdiction : "unknown"), ok);
-        put(o, "start", json_integer((json_int_t)f->start), ok);
-        put(o, "end", json_integer((json_int_t)f->end), ok);
-        put(o, "score", json_real((double)(int)(f->score * 1000 + 0.5) / 1000), ok);
+        (void)buf_append_str(b, ",\"category\":");
+        (void)jsonw_string(b, f->category ? f->category : "general");
+        (void)buf_append_str(b, ",\"jurisdiction\":");
+        (void)jsonw_string(b, f->jurisdiction ? f->jurisdiction : "unknown");
+        (void)buf_append_str(b, ",\"start\":");
+        (void)jsonw_uint(b, f->start);
+        (void)buf_append_str(b, ",\"end\":");
+        (void)jsonw_uint(b, f->end);
+        (void)buf_append_str(b, ",\"score\":");
+        (void)jsonw_score(b, f->score);
         if (f->flags & BARRA_FINDING_MASKED) {
-            put(o, "masked", json_true(), ok);
+            (void)buf_append_str(b, ",\"masked\":true");
         }
         if (f->flags & BARRA_FINDING_MINOR) {
-            put(o, "minor", json_true(), ok);
+            (void)buf_append_str(b, ",\"minor\":true");
         }
         char ref[77];
         if (d->key &&
             redact_reference(d->key, f->type, d->values + f->value_off, f->value_len, ref) == 0) {
-            put(o, "ref", json_string(ref), ok);
+            (void)buf_append_str(b, ",\"ref\":");
+            (void)jsonw_string(b, ref);
         }
+        (void)buf_append_char(b, '}');
     }
-    return arr;
+    (void)buf_append_char(b, ']');
 }
 
-/* Citations and tags of the rules that count, the route or consent purpose of the deciding rule. */
-static void add_outcome(const barra_decision_t *d, json_t *root, bool *ok)
+/* Whether s is among the first n names gathered so far. */
+static bool seen(char *const *names, size_t n, const char *s)
 {
-    const struct barra_policy *p = d->policy;
-    json_t *citations = json_array(), *tags = json_array();
-    for (uint32_t k = 0; citations && tags && k < d->nfired; k++) {
-        const struct pol_rule *r = &p->rules[d->fired[k]];
-        if (!counts(d, r)) {
-            continue;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], s) == 0) {
+            return true;
         }
-        for (uint32_t i = 0; i < r->ncitations; i++) {
-            if (!has_string(citations, r->citations[i])) {
-                push(citations, json_string(r->citations[i]), ok);
-            }
-        }
-        for (uint32_t i = 0; i < r->ntags; i++) {
-            if (!has_string(tags, r->tags[i])) {
-                push(tags, json_string(r->tags[i]), ok);
+    }
+    return false;
+}
+
+/* Citations or tags of the rules that count, each once, in the order they come. */
+static void gathered(struct buf *b, const barra_decision_t *d, bool tags)
+{
+    char *names[256];
+    size_t n = 0;
+    for (uint32_t k = 0; k < d->nfired; k++) {
+        const struct pol_rule *r = &d->policy->rules[d->fired[k]];
+        char *const *list = tags ? r->tags : r->citations;
+        uint32_t count = tags ? r->ntags : r->ncitations;
+        for (uint32_t i = 0; counts(d, r) && i < count && n < 256; i++) {
+            if (!seen(names, n, list[i])) {
+                names[n++] = list[i];
             }
         }
     }
-    put(root, "citations", citations, ok);
-    put(root, "tags", tags, ok);
-    if (d->deciding >= 0) {
-        const struct pol_rule *r = &p->rules[d->deciding];
-        if (r->route) {
-            put(root, "route", json_string(r->route), ok);
-        }
-        if (r->consent_purpose) {
-            put(root, "consent_purpose", json_string(r->consent_purpose), ok);
-        }
-    }
+    string_list(b, names, (uint32_t)n);
 }
 
 /* The consent lookups made: purpose, how many subjects, how many granted; never who. */
-static json_t *consent_json(const barra_decision_t *d, bool *ok)
+static void consent_json(struct buf *b, const barra_decision_t *d)
 {
-    json_t *consent = json_array();
-    for (uint32_t i = 0; consent && i < d->policy->npurposes; i++) {
+    bool first = true;
+    (void)buf_append_char(b, '[');
+    for (uint32_t i = 0; i < d->policy->npurposes; i++) {
         const struct pol_consent_memo *m = &d->memo[i];
         if (!m->done) {
             continue;
         }
-        json_t *o = json_pack("{s:s, s:I, s:I}", "purpose", m->purpose, "subjects",
-                              (json_int_t)m->total, "granted", (json_int_t)m->granted);
-        if (o && m->err < 0) {
-            put(o, "error", json_string(barra_errname(m->err)), ok);
+        (void)buf_append_str(b, first ? "{\"purpose\":" : ",{\"purpose\":");
+        first = false;
+        (void)jsonw_string(b, m->purpose);
+        (void)buf_append_str(b, ",\"subjects\":");
+        (void)jsonw_uint(b, m->total);
+        (void)buf_append_str(b, ",\"granted\":");
+        (void)jsonw_uint(b, m->granted);
+        if (m->err < 0) {
+            (void)buf_append_str(b, ",\"error\":");
+            (void)jsonw_string(b, barra_errname(m->err));
         }
-        push(consent, o, ok);
+        (void)buf_append_char(b, '}');
     }
-    return consent;
+    (void)buf_append_char(b, ']');
 }
 
-static json_t *tip_json(const barra_decision_t *d, bool *ok)
+static void tip_json(struct buf *b, const barra_decision_t *d)
 {
     const struct pol_tip *tip = decision_tip(d);
     if (tip == NULL) {
-        return json_null();
+        (void)buf_append_str(b, "null");
+        return;
     }
-    json_t *o = json_object();
-    for (size_t i = 0; o && i < POL_LANGS; i++) {
-        put(o, pol_lang_names[i], json_string(tip->text[i]), ok);
+    for (size_t i = 0; i < POL_LANGS; i++) {
+        (void)buf_append_char(b, i ? ',' : '{');
+        (void)jsonw_key(b, pol_lang_names[i]);
+        (void)jsonw_string(b, tip->text[i]);
     }
-    return o;
+    (void)buf_append_char(b, '}');
 }
 
-static json_t *time_json(const barra_decision_t *d)
+static void time_json(struct buf *b, const barra_decision_t *d)
 {
-    if (!d->has_time) {
-        return json_null();
-    }
     time_t t = (time_t)d->time;
     struct tm tm;
     char out[32];
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        return json_null();
+    if (!d->has_time || gmtime_r(&t, &tm) == NULL ||
+        strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        (void)buf_append_str(b, "null");
+        return;
     }
-    return json_string(out);
+    (void)jsonw_string(b, out);
 }
 
-static json_t *decision_json(const barra_decision_t *d, uint32_t flags, bool *ok)
+static void decision_json(struct buf *b, const barra_decision_t *d, uint32_t flags)
 {
     const struct barra_policy *p = d->policy;
-    json_t *root = json_object();
-    if (root == NULL) {
-        *ok = false;
-        return NULL;
-    }
-    put(root, "schema", json_string("barra.decision/1"), ok);
-    put(root, "event_id", d->event_id ? json_string(d->event_id) : json_null(), ok);
-    put(root, "time", time_json(d), ok);
-    put(root, "action", json_string(barra_action_name(d->action)), ok);
-    put(root, "tier", json_string(p->tiers[d->tier].name), ok);
-    put(root, "deciding_rule",
-        d->deciding >= 0 ? json_string(p->rules[d->deciding].id) : json_null(), ok);
+    (void)buf_append_str(b, "{\"schema\":\"barra.decision/1\",\"event_id\":");
+    (void)jsonw_string(b, d->event_id);
+    (void)buf_append_str(b, ",\"time\":");
+    time_json(b, d);
+    (void)buf_append_str(b, ",\"action\":");
+    (void)jsonw_string(b, barra_action_name(d->action));
+    (void)buf_append_str(b, ",\"tier\":");
+    (void)jsonw_string(b, p->tiers[d->tier].name);
+    (void)buf_append_str(b, ",\"deciding_rule\":");
+    (void)jsonw_string(b, d->deciding >= 0 ? p->rules[d->deciding].id : NULL);
     if (d->exception_reason) {
-        put(root, "exception", json_string(d->exception_reason), ok);
+        (void)buf_append_str(b, ",\"exception\":");
+        (void)jsonw_string(b, d->exception_reason);
     }
-    put(root, "rules", fired_rules(d, flags, ok), ok);
-    add_outcome(d, root, ok);
-    put(root, "consent", consent_json(d, ok), ok);
-    put(root, "tip", tip_json(d, ok), ok);
-    put(root, "findings", findings_json(d, ok), ok);
-    put(root, "redacted", json_boolean(d->redacted != NULL), ok);
+    (void)buf_append_str(b, ",\"rules\":");
+    fired_rules(b, d, flags);
+    (void)buf_append_str(b, ",\"citations\":");
+    gathered(b, d, false);
+    (void)buf_append_str(b, ",\"tags\":");
+    gathered(b, d, true);
+    if (d->deciding >= 0 && p->rules[d->deciding].route) {
+        (void)buf_append_str(b, ",\"route\":");
+        (void)jsonw_string(b, p->rules[d->deciding].route);
+    }
+    if (d->deciding >= 0 && p->rules[d->deciding].consent_purpose) {
+        (void)buf_append_str(b, ",\"consent_purpose\":");
+        (void)jsonw_string(b, p->rules[d->deciding].consent_purpose);
+    }
+    (void)buf_append_str(b, ",\"consent\":");
+    consent_json(b, d);
+    (void)buf_append_str(b, ",\"tip\":");
+    tip_json(b, d);
+    (void)buf_append_str(b, ",\"findings\":");
+    findings_json(b, d);
+    (void)buf_append_str(b, d->redacted ? ",\"redacted\":true" : ",\"redacted\":false");
     if (d->key) {
-        put(root, "key_id", json_string(barra_key_id(d->key)), ok);
+        (void)buf_append_str(b, ",\"key_id\":");
+        (void)jsonw_string(b, barra_key_id(d->key));
     }
-    json_t *v = json_object();
-    put(v, "policy", json_string(p->version), ok);
-    put(v, "policy_name", json_string(p->name), ok);
-    put(v, "entity_rules", json_string(d->rules_version), ok);
-    put(v, "classifier", json_string(d->engine_version), ok);
-    put(root, "versions", v, ok);
-    return root;
+    (void)buf_append_str(b, ",\"versions\":{\"policy\":");
+    (void)jsonw_string(b, p->version);
+    (void)buf_append_str(b, ",\"policy_name\":");
+    (void)jsonw_string(b, p->name);
+    (void)buf_append_str(b, ",\"entity_rules\":");
+    (void)jsonw_string(b, d->rules_version);
+    (void)buf_append_str(b, ",\"classifier\":");
+    (void)jsonw_string(b, d->engine_version);
+    (void)buf_append_str(b, "}}");
+}
+
+/* Indents compact JSON by two spaces a level (strings are copied as they are). */
+static int indent(const struct buf *in, struct buf *out)
+{
+    int depth = 0, r = 0;
+    bool str = false;
+    for (size_t i = 0; r == 0 && i < in->len; i++) {
+        char c = in->data[i];
+        if (str) {
+            r = buf_append_char(out, c);
+            if (c == '\\' && i + 1 < in->len) {
+                r = buf_append_char(out, in->data[++i]);
+            } else if (c == '"') {
+                str = false;
+            }
+            continue;
+        }
+        bool empty = (c == '{' || c == '[') && i + 1 < in->len &&
+                     (in->data[i + 1] == '}' || in->data[i + 1] == ']');
+        if (c == '"') {
+            str = true;
+            r = buf_append_char(out, c);
+        } else if ((c == '{' || c == '[') && !empty) {
+            depth++;
+            r = buf_printf(out, "%c\n%*s", c, 2 * depth, "");
+        } else if ((c == '}' || c == ']') &&
+                   !(i > 0 && (in->data[i - 1] == '{' || in->data[i - 1] == '['))) {
+            depth--;
+            r = buf_printf(out, "\n%*s%c", 2 * depth, "", c);
+        } else if (c == ',') {
+            r = buf_printf(out, ",\n%*s", 2 * depth, "");
+        } else if (c == ':') {
+            r = buf_append_str(out, ": ");
+        } else {
+            r = buf_append_char(out, c);
+        }
+    }
+    return r;
 }
 
 BARRA_EXPORT int barra_decision_format_json(const barra_decision_t *d, uint32_t flags,
                                             char **ret_json, struct barra_error *reterr)
 {
-    if (d == NULL || ret_json == NULL) {
+    if (d == NULL || d->policy == NULL || ret_json == NULL) {
         return barra_error_set(reterr, -BARRA_EINVAL, "no decision");
     }
-    bool ok = true;
-    json_t *root = decision_json(d, flags, &ok);
-    size_t fmt =
-        (flags & BARRA_DECISION_PRETTY ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6);
-    char *s = ok && root ? json_dumps(root, fmt) : NULL;
-    json_decref(root);
-    if (s == NULL) {
-        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory formatting a decision");
+    struct buf b;
+    buf_init(&b, (size_t)64 << 20);
+    int r = buf_reserve(&b, 1024);
+    if (r == 0) {
+        decision_json(&b, d, flags);
+        r = b.err; /* sticky: any write that failed makes the whole record fail */
     }
-    *ret_json = s;
+    if (r == 0 && (flags & BARRA_DECISION_PRETTY)) {
+        struct buf pretty;
+        buf_init(&pretty, (size_t)128 << 20);
+        r = indent(&b, &pretty);
+        buf_done(&b);
+        b = pretty;
+    }
+    if (r < 0) {
+        buf_done(&b);
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory writing a decision");
+    }
+    *ret_json = b.data;
     return 0;
 }
