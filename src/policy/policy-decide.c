@@ -222,8 +222,9 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = empty ? p->empty_rules[k] : k;
         const struct pol_rule_gate *g = &p->gates[i];
-        if (!pol_prefilter_off && ((g->needs_types && (g->needs_types & types) == 0) ||
-                                   (g->tiers & (1u << c->tier)) == 0)) {
+        if (!pol_prefilter_off &&
+            ((g->needs_types && (g->needs_types & types) == 0) ||
+             (g->tiers & (1u << c->tier)) == 0 || !pol_gate_admits_event(g, c))) {
             continue; /* the prefilter: this rule cannot fire */
         }
         if (g->when == NULL || pol_pred_eval(g->when, c, NULL)) {

@@ -155,8 +155,20 @@ void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size);
 struct pol_rule_gate {
     uint64_t needs_types;
     uint32_t tiers;
+    /* From the rule's top-level conditions on the event (0 or NULL: no such condition): the kinds,
+     * conversation types and directions it accepts (bits), the destination regions and sender
+     * departments (symbols). */
+    uint8_t kinds, conversation_types, directions;
+    const struct pol_set *regions, *departments;
     const struct pol_pred *when;
 };
+
+struct pol_ctx;
+
+/* Fills the event part of a rule's gate from its condition. */
+void pol_gate_from_event_conditions(struct pol_rule_gate *g, const struct pol_pred *when);
+/* Whether the event can satisfy the event part of the gate. */
+bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c);
 
 #define POL_LANGS        4
 #define POL_MAX_PURPOSES 8

@@ -641,7 +641,9 @@ static int build_prefilter(struct pol_parser *ps)
         rule->needs_types = rule->when ? pol_pred_needs_types(rule->when, p) : 0;
         uint32_t all = p->ntiers == 32 ? UINT32_MAX : (1u << p->ntiers) - 1;
         rule->tiers = rule->when ? pol_pred_tiers(rule->when, all) : all;
-        p->gates[i] = (struct pol_rule_gate){rule->needs_types, rule->tiers, rule->when};
+        p->gates[i] = (struct pol_rule_gate){
+            .needs_types = rule->needs_types, .tiers = rule->tiers, .when = rule->when};
+        pol_gate_from_event_conditions(&p->gates[i], rule->when);
         if (!rule->needs_findings) {
             p->empty_rules[p->nempty_rules++] = i;
         }

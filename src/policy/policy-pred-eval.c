@@ -558,6 +558,69 @@ uint32_t pol_pred_tiers(const struct pol_pred *pr, uint32_t all)
     }
 }
 
+/* Only conditions that must hold for the whole rule to hold are used: the rule's condition itself
+ * or the members of a top-level `all`. Each gives a necessary condition, never a sufficient one. */
+static void gate_leaf(struct pol_rule_gate *g, const struct pol_pred *pr)
+{
+    switch (pr->kind) {
+    case PRED_KIND:
+        g->kinds = (uint8_t)(g->kinds ? g->kinds & pr->u.mask : pr->u.mask);
+        break;
+    case PRED_DIRECTION:
+        g->directions = (uint8_t)(g->directions ? g->directions & pr->u.mask : pr->u.mask);
+        break;
+    case PRED_CONVERSATION:
+        if (pr->u.conversation.types) {
+            g->conversation_types =
+                (uint8_t)(g->conversation_types ? g->conversation_types & pr->u.conversation.types
+                                                : pr->u.conversation.types);
+        }
+        break;
+    case PRED_DESTINATION:
+        if (pr->u.destination.regions.n && g->regions == NULL) {
+            g->regions = &pr->u.destination.regions;
+        }
+        break;
+    case PRED_SENDER:
+        if (pr->u.party.departments.n && g->departments == NULL) {
+            g->departments = &pr->u.party.departments;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void pol_gate_from_event_conditions(struct pol_rule_gate *g, const struct pol_pred *when)
+{
+    if (when == NULL) {
+        return;
+    }
+    if (when->kind != PRED_ALL) {
+        gate_leaf(g, when);
+        return;
+    }
+    for (uint32_t i = 0; i < when->u.list.n; i++) {
+        gate_leaf(g, when->u.list.kids[i]);
+    }
+}
+
+bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c)
+{
+    const struct barra_event *e = c->e;
+    /* Two conditions that exclude each other intersect to 0, "no gate": the evaluator then turns
+     * the rule down itself. */
+    if ((g->kinds && !(g->kinds & (1u << e->kind))) ||
+        (g->conversation_types && !(g->conversation_types & (1u << e->conversation_type))) ||
+        (g->directions && !(g->directions & (1u << e->direction)))) {
+        return false;
+    }
+    if (g->regions && !pol_set_has(g->regions, field(c, POL_F_DEST_REGION))) {
+        return false;
+    }
+    return g->departments == NULL || pol_set_has(g->departments, field(c, POL_F_SENDER_DEPARTMENT));
+}
+
 uint32_t pol_assign_tier(struct pol_ctx *c)
 {
     for (uint32_t t = c->p->ntiers; t-- > 1;) {

@@ -9,6 +9,8 @@
 
 #include <barra/policy.h>
 
+#include "policy/policy-int.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static barra_policy_t *policy;
@@ -33,6 +35,10 @@ static const char policy_text[] =
     "           time: {hours: \"20:00-07:00\", days: [fri, sat]}, direction: outbound}\n"
     "    action: require_consent\n    consent_purpose: cross_border\n"
     "    tip: {en: e, zh-Hant: t, zh-Hans: s, pt: p}\n    citations: [CN-PIPL-39]\n"
+    "  - id: e\n    when: {kind: file, destination: {region: [mo, hk]}, sender: {department: hr},\n"
+    "           conversation: {type: [group, direct]}, direction: [inbound, internal]}\n"
+    "    action: block\n"
+    "    tip: {en: e, zh-Hant: t, zh-Hans: s, pt: p}\n    citations: [CN-PIPL-51]\n"
     "  - id: d\n    when: {kind: message}\n    action: redact\n"
     "    tip: {en: e, zh-Hant: t, zh-Hans: s, pt: p}\n    citations: [MO-PDPA-5]\n";
 
@@ -54,10 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct barra_consent_provider prov = barra_consent_memory_provider(consents);
     struct barra_decide_options opts = {.consent = &prov, .explain = true};
-    barra_decision_t *d = NULL;
-    if (barra_decide(policy, e, NULL, &opts, &d, &err) < 0) {
+    barra_decision_t *d = NULL, *all = NULL;
+    /* The prefilter's gates on the event must never change which rules fire. */
+    pol_prefilter_off = true;
+    int r = barra_decide(policy, e, NULL, &opts, &all, &err);
+    pol_prefilter_off = false;
+    if (r < 0 || barra_decide(policy, e, NULL, &opts, &d, &err) < 0 ||
+        barra_decision_rule_count(all) != barra_decision_rule_count(d) ||
+        barra_decision_action(all) != barra_decision_action(d)) {
         abort();
     }
+    barra_decision_free(all);
     char *json = NULL;
     if (barra_decision_format_json(d, BARRA_DECISION_REASONS | BARRA_DECISION_PRETTY, &json, &err) <
         0) {
