@@ -206,6 +206,42 @@ static void fail_closed(const struct barra_policy *p, barra_decision_t *d, const
 }
 
 /* Evaluates the rules (only those that can fire without findings when nothing was found). */
+/* With findings: only the rules in the sets of the types found (or needing none) and of the tier
+ * are visited, in policy order. */
+static int run_indexed_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
+{
+    const struct barra_policy *p = c->p;
+    uint64_t stack[64], *cand = stack;
+    uint32_t w = p->rule_words;
+    if (w > 64 && (cand = barra_malloc(w * sizeof(uint64_t))) == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    const uint64_t *tier = p->rules_by_tier[c->tier];
+    for (uint32_t k = 0; k < w; k++) {
+        cand[k] = p->rules_any_type[k];
+    }
+    for (uint64_t t = types; t; t &= t - 1) {
+        const uint64_t *set = p->rules_by_type[__builtin_ctzll(t)];
+        for (uint32_t k = 0; k < w; k++) {
+            cand[k] |= set[k];
+        }
+    }
+    for (uint32_t k = 0; k < w; k++) {
+        for (uint64_t bits = cand[k] & tier[k]; bits; bits &= bits - 1) {
+            uint32_t i = k * 64 + (uint32_t)__builtin_ctzll(bits);
+            const struct pol_rule_gate *g = &p->gates[i];
+            if (pol_gate_admits_event(g, c) &&
+                (g->when == NULL || pol_pred_eval(g->when, c, NULL))) {
+                d->fired[d->nfired++] = i;
+            }
+        }
+    }
+    if (cand != stack) {
+        barra_free(cand);
+    }
+    return 0;
+}
+
 static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
 {
     const struct barra_policy *p = c->p;
@@ -219,12 +255,14 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
         d->fired = f;
         d->fired_cap = p->nrules + 1;
     }
+    if (!empty && !pol_prefilter_off) {
+        return run_indexed_rules(c, d, types);
+    }
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = empty ? p->empty_rules[k] : k;
         const struct pol_rule_gate *g = &p->gates[i];
         if (!pol_prefilter_off &&
-            ((g->needs_types && (g->needs_types & types) == 0) ||
-             (g->tiers & (1u << c->tier)) == 0 || !pol_gate_admits_event(g, c))) {
+            ((g->tiers & (1u << c->tier)) == 0 || !pol_gate_admits_event(g, c))) {
             continue; /* the prefilter: this rule cannot fire */
         }
         if (g->when == NULL || pol_pred_eval(g->when, c, NULL)) {

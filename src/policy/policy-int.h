@@ -240,7 +240,13 @@ struct barra_policy {
     uint32_t type_syms[64], type_category_syms[64];
     uint32_t ntypes;
     struct pol_rule_gate *gates; /* one per rule */
-    bool uses_jurisdictions;     /* some condition selects findings by jurisdiction */
+    /* Rule sets (bit r = rule r) for finding content: the rules that need no particular type,
+     * those a finding of type t lets through, those possible in tier k. */
+    uint32_t rule_words;
+    uint64_t *rules_any_type;
+    uint64_t *rules_by_type[64];
+    uint64_t *rules_by_tier[POL_MAX_TIERS];
+    bool uses_jurisdictions; /* some condition selects findings by jurisdiction */
     struct pol_arena_chunk *arena;
 };
 

@@ -621,6 +621,44 @@ void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size)
     return out;
 }
 
+/* The rule sets by type and by tier (see struct barra_policy). */
+static int index_rules(struct pol_parser *ps)
+{
+    struct barra_policy *p = ps->p;
+    uint32_t w = (p->nrules + 63) / 64 + 1;
+    bool ok = true;
+    p->rule_words = w;
+    p->rules_any_type = pol_arena_alloc(p, w, sizeof(uint64_t));
+    ok = p->rules_any_type != NULL;
+    for (uint32_t t = 0; ok && t < p->ntypes; t++) {
+        ok = (p->rules_by_type[t] = pol_arena_alloc(p, w, sizeof(uint64_t))) != NULL;
+    }
+    for (uint32_t k = 0; ok && k < p->ntiers; k++) {
+        ok = (p->rules_by_tier[k] = pol_arena_alloc(p, w, sizeof(uint64_t))) != NULL;
+    }
+    if (!ok) {
+        return pol_oom(ps);
+    }
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        const struct pol_rule_gate *g = &p->gates[i];
+        uint64_t bit = (uint64_t)1 << (i % 64);
+        if (g->needs_types == 0) {
+            p->rules_any_type[i / 64] |= bit;
+        }
+        for (uint32_t t = 0; t < p->ntypes; t++) {
+            if (g->needs_types & ((uint64_t)1 << t)) {
+                p->rules_by_type[t][i / 64] |= bit;
+            }
+        }
+        for (uint32_t k = 0; k < p->ntiers; k++) {
+            if (g->tiers & (1u << k)) {
+                p->rules_by_tier[k][i / 64] |= bit;
+            }
+        }
+    }
+    return 0;
+}
+
 static int build_prefilter(struct pol_parser *ps)
 {
     struct barra_policy *p = ps->p;
@@ -648,7 +686,7 @@ static int build_prefilter(struct pol_parser *ps)
             p->empty_rules[p->nempty_rules++] = i;
         }
     }
-    return 0;
+    return index_rules(ps);
 }
 
 static int parse_document(struct pol_parser *ps, const struct ynode *doc)
