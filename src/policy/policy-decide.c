@@ -103,15 +103,14 @@ static int record_findings(struct pol_ctx *c, barra_decision_t *d)
         return 0;
     }
     if (c->nfindings > d->findings_cap) {
-        struct pol_decided_finding *f =
-            barra_reallocarray(d->findings, c->nfindings, sizeof(*d->findings));
+        struct pol_finding *f = barra_reallocarray(d->findings, c->nfindings, sizeof(*d->findings));
         if (f == NULL) {
             return -BARRA_ENOMEM;
         }
         d->findings = f;
         d->findings_cap = c->nfindings;
     }
-    size_t need = 0;
+    size_t need = 1; /* never a NULL buffer, even for empty values */
     for (size_t i = 0; i < c->nfindings; i++) {
         need += c->findings[i].f->normalized_len;
     }
@@ -129,18 +128,8 @@ static int record_findings(struct pol_ctx *c, barra_decision_t *d)
     }
     for (size_t i = 0; i < c->nfindings; i++) {
         const struct pol_finding *f = c->findings[i].f;
-        d->findings[i] = (struct pol_decided_finding){
-            .type = f->type,
-            .subtype = f->subtype,
-            .category = f->category,
-            .jurisdiction = f->jurisdiction,
-            .start = f->start,
-            .end = f->end,
-            .score = f->score,
-            .flags = f->flags,
-            .value_off = (uint32_t)d->values_len,
-            .value_len = f->normalized_len,
-        };
+        d->findings[i] = *f;
+        d->findings[i].normalized = d->values + d->values_len;
         memcpy(d->values + d->values_len, f->normalized, f->normalized_len);
         d->values_len += f->normalized_len;
         d->nfindings++;

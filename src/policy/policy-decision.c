@@ -159,7 +159,7 @@ static void findings_json(struct buf *b, const barra_decision_t *d)
 {
     (void)buf_append_char(b, '[');
     for (size_t i = 0; i < d->nfindings; i++) {
-        const struct pol_decided_finding *f = &d->findings[i];
+        const struct pol_finding *f = &d->findings[i];
         (void)buf_append_str(b, i ? ",{\"type\":" : "{\"type\":");
         (void)jsonw_string(b, f->type);
         if (f->subtype) {
@@ -184,7 +184,7 @@ static void findings_json(struct buf *b, const barra_decision_t *d)
         }
         char ref[77];
         if (d->key &&
-            redact_reference(d->key, f->type, d->values + f->value_off, f->value_len, ref) == 0) {
+            redact_reference(d->key, f->type, f->normalized, f->normalized_len, ref) == 0) {
             (void)buf_append_str(b, ",\"ref\":");
             (void)jsonw_string(b, ref);
         }

@@ -414,17 +414,6 @@ void pol_sort_spans(struct redact_span *spans, size_t n);
 
 /* ---- Decisions ---- */
 
-/* A finding as a decision records it. Its JSON form carries a keyed reference, never the value;
- * the value is kept (in the decision's wiped buffer) only to make that reference when the record is
- * written, because an HMAC costs more than the rest of a decision. */
-struct pol_decided_finding {
-    const char *type, *subtype, *category, *jurisdiction;
-    uint64_t start, end;
-    double score;
-    uint32_t flags;
-    uint32_t value_off, value_len; /* in the decision's values */
-};
-
 struct barra_decision {
     struct barra_policy *policy; /* a reference */
     char *event_id;
@@ -437,7 +426,10 @@ struct barra_decision {
     bool overridden; /* an override rule fired, so only override rules counted */
     char *reasons; /* with explain: per fired rule, NUL-terminated reasons ending in an empty one */
     size_t reasons_len;
-    struct pol_decided_finding *findings;
+    /* The findings as the decision records them. Their JSON form carries a keyed reference, never
+     * the value; the values are kept (in `values`, which they point into and which is wiped) only
+     * to make those references when the record is written: an HMAC costs more than deciding. */
+    struct pol_finding *findings;
     size_t nfindings, findings_cap;
     char *redacted;
     size_t redacted_len;
