@@ -36,6 +36,19 @@ int ytree_load_string(const char *text, size_t len, const char *name, struct yno
 int ytree_load_file(const char *path, struct ynode **ret, struct barra_error *reterr);
 struct ynode *ytree_free(struct ynode *n);
 
+/* A node read as a list: a sequence's items, or any other node alone, so that `x` and `[x]` read
+ * alike. `node` points to the caller's pointer to the node (the one-item list). */
+static inline size_t ytree_as_list(const struct ynode *const *node,
+                                   const struct ynode *const **ret_items)
+{
+    if ((*node)->kind == YNODE_SEQ) {
+        *ret_items = (const struct ynode *const *)(*node)->items;
+        return (*node)->n;
+    }
+    *ret_items = node;
+    return 1;
+}
+
 /* The value of `key` in a map, or NULL. */
 const struct ynode *ytree_get(const struct ynode *map, const char *key);
 /* The kind as a word, for messages: "a scalar", "a list", "a mapping". */

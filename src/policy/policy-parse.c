@@ -85,12 +85,9 @@ int pol_parse_set(struct pol_parser *ps, const struct ynode *n, const char *what
                   int (*check)(struct pol_parser *ps, const struct ynode *item), bool fold,
                   struct pol_set *ret)
 {
-    const struct ynode *const *items = &n;
-    size_t count = 1;
-    if (n->kind == YNODE_SEQ) {
-        items = (const struct ynode *const *)n->items;
-        count = n->n;
-    } else if (n->kind != YNODE_SCALAR) {
+    const struct ynode *const *items;
+    size_t count = ytree_as_list(&n, &items);
+    if (n->kind != YNODE_SEQ && n->kind != YNODE_SCALAR) {
         return pol_fail(ps, n, "%s takes a name or a list of names, not %s", what,
                         ytree_kind_name(n->kind));
     }

@@ -112,11 +112,7 @@ static int parse_tier(struct pol_parser *ps, const struct ynode *n, struct pol_p
         name = n->items[1];
     }
     const struct ynode *const *list = &name;
-    size_t count = 1;
-    if (name->kind == YNODE_SEQ && op == 0) {
-        list = (const struct ynode *const *)name->items;
-        count = name->n;
-    }
+    size_t count = op == 0 ? ytree_as_list(&name, &list) : 1; /* at_least/at_most take one */
     if (count == 0) {
         return pol_fail(ps, name, "tier needs at least one tier name");
     }
@@ -333,12 +329,8 @@ static int parse_minor(struct pol_parser *ps, const struct ynode *n, struct pol_
 static int parse_enum_mask(struct pol_parser *ps, const struct ynode *n, const char *what,
                            const char *const *names, uint32_t *ret)
 {
-    const struct ynode *const *list = &n;
-    size_t count = 1;
-    if (n->kind == YNODE_SEQ) {
-        list = (const struct ynode *const *)n->items;
-        count = n->n;
-    }
+    const struct ynode *const *list;
+    size_t count = ytree_as_list(&n, &list);
     if (count == 0) {
         return pol_fail(ps, n, "%s needs at least one value", what);
     }
@@ -679,12 +671,9 @@ static struct pol_pred *new_pred(struct pol_parser *ps, enum pol_pred_kind kind,
 static int parse_combinator(struct pol_parser *ps, const struct pred_keyword *kw,
                             const struct ynode *v, bool in_tier, int depth, struct pol_pred *pr)
 {
-    const struct ynode *const *items = &v;
-    size_t count = 1;
-    if (v->kind == YNODE_SEQ) {
-        items = (const struct ynode *const *)v->items;
-        count = v->n;
-    } else if (kw->kind != PRED_NOT) {
+    const struct ynode *const *items;
+    size_t count = ytree_as_list(&v, &items);
+    if (v->kind != YNODE_SEQ && kw->kind != PRED_NOT) {
         return pol_fail(ps, v, "%s takes a list of conditions", kw->name);
     }
     if (count == 0) {

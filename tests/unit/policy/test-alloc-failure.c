@@ -13,8 +13,7 @@
 #include <barra/policy.h>
 
 #include "core/alloc.h"
-
-static barra_detector_t *detector;
+#include "fixture.h"
 
 static const char policy[] =
     "policy: {name: t}\n"
@@ -104,19 +103,6 @@ static void test_fail_each(void **state)
     }
     /* Not a trivially short path: many allocations were failed and survived. */
     assert_true(failures > 50);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return barra_detector_new(NULL, &detector, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    barra_detector_unref(detector);
-    return 0;
 }
 
 int main(void)

@@ -15,7 +15,7 @@
 
 #include <barra/policy.h>
 
-static barra_detector_t *detector;
+#include "fixture.h"
 
 /* Tiers used by every policy below; rules are appended by each test. */
 static const char head[] = "policy: {name: t}\n"
@@ -512,19 +512,6 @@ static void test_slot_reload(void **state)
     barra_policy_unref(a);
     barra_policy_slot_free(slot);
     unlink(path);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return barra_detector_new(NULL, &detector, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    barra_detector_unref(detector);
-    return 0;
 }
 
 int main(void)

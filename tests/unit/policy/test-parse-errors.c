@@ -12,7 +12,7 @@
 
 #include <barra/policy.h>
 
-static barra_detector_t *detector;
+#include "fixture.h"
 
 #define HEAD "policy: {name: t}\ntiers:\n  - name: low\n  - name: high\n    when: {count: 2}\n"
 #define TIP  "    tip: {en: e, zh-Hant: t, zh-Hans: s, pt: p}\n"
@@ -196,19 +196,6 @@ static void test_shipped_articles(void **state)
                             "    citations: [MO-PDPA-99]\n";
     assert_int_equal(barra_policy_compile(near, strlen(near), "n.yaml", &o, &p, &err),
                      -BARRA_EPARSE);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return barra_detector_new(NULL, &detector, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    barra_detector_unref(detector);
-    return 0;
 }
 
 int main(void)
