@@ -3,6 +3,7 @@
 #ifndef BARRA_BARRA_H
 #define BARRA_BARRA_H
 
+#include <barra/audit.h>
 #include <barra/detect.h>
 #include <barra/error.h>
 #include <barra/extract.h>

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The tamper-evident audit log: every decision Barra makes becomes an entry of an append-only log
+ * whose entries are the leaves of an RFC 9162 Merkle tree, stored in SQLite, with signed
+ * checkpoints (C2SP signed notes, Ed25519) so that anyone can check that the log is complete and
+ * unaltered (docs/audit-log.md).
+ *
+ * An append returns only once the entry is durable (committed with synchronous=FULL); appends from
+ * many threads are committed together. If the disk fails, the log stops accepting appends and says
+ * why: it never acknowledges what it could not make durable. */
+#ifndef BARRA_AUDIT_H
+#define BARRA_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/error.h>
+#include <barra/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct barra_audit barra_audit_t;
+
+struct barra_audit_options {
+    /* The log's folder: audit.db and the signing key (log.key, mode 0600) live there. */
+    const char *dir;
+    /* The origin line of checkpoints, e.g. "barra.example.mo/audit"; default "barra/audit". */
+    const char *origin;
+    /* Group commit: a batch is committed after this many milliseconds or entries, whichever comes
+     * first (defaults 2 ms and 1024). */
+    uint32_t batch_ms;
+    uint32_t batch_max;
+    /* A checkpoint is signed this often while entries come in (default 5 s), and on close. */
+    uint32_t checkpoint_ms;
+    /* Opening only to read (verify, proofs, export): no writer thread, no key created. */
+    bool read_only;
+};
+
+BARRA_EXPORT void barra_audit_options_init(struct barra_audit_options *opts);
+
+/* Opens the log in opts->dir, creating it (and its key) on first use. Returns owned; close with
+ * barra_audit_close(). */
+BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_audit_t **ret,
+                                  struct barra_error *reterr);
+/* Signs a last checkpoint (unless read-only or failed), stops the writer and frees the log. */
+BARRA_EXPORT int barra_audit_close(barra_audit_t *log, struct barra_error *reterr);
+
+/* Appends an entry and waits until it is durable. `type` names the kind of record ("decision",
+ * "event", "consent", "erasure", ...; 1 to 64 bytes); `record` is the entry's content (UTF-8 JSON,
+ * which must hold no personal data in the clear). `payload` (may be NULL) is kept beside the tree,
+ * committed to only by a salted hash, so that it can be erased later without breaking a proof.
+ * Safe from many threads. On success *ret_index is the entry's index (from 0). */
+BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const char *record,
+                                    size_t record_len, const void *payload, size_t payload_len,
+                                    uint64_t *ret_index, struct barra_error *reterr);
+
+/* The current tree: number of entries and root hash (32 bytes). */
+BARRA_EXPORT int barra_audit_head(barra_audit_t *log, uint64_t *ret_size, uint8_t ret_root[32],
+                                  struct barra_error *reterr);
+
+/* Signs a checkpoint of the current tree now and returns it (C2SP signed note text; owned, free
+ * with barra_audit_free()). */
+BARRA_EXPORT int barra_audit_checkpoint(barra_audit_t *log, char **ret_note,
+                                        struct barra_error *reterr);
+
+BARRA_EXPORT void barra_audit_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

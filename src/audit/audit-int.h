@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The audit log's parts: private to src/audit/. */
+#ifndef BARRA_AUDIT_INT_H
+#define BARRA_AUDIT_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/audit.h>
+
+#include "audit/audit-merkle.h"
+#include "core/buf.h"
+
+#define AUDIT_DB_NAME      "audit.db"
+#define AUDIT_KEY_NAME     "log.key"
+#define AUDIT_MAX_TYPE     64
+#define AUDIT_MAX_RECORD   ((size_t)1 << 20)
+#define AUDIT_SALT         16
+#define AUDIT_LEAF_VERSION 1
+
+/* ---- leaves (audit-leaf.c) ---- */
+
+/* What a leaf commits to. The bytes hashed are a fixed binary layout of these fields, so verifying
+ * never parses the record. */
+struct audit_entry {
+    uint64_t seq;
+    int64_t time_ns;
+    const char *type;
+    size_t type_len;
+    const void *record;
+    size_t record_len;
+    bool has_payload;
+    uint8_t payload_digest[32]; /* SHA-256(salt || payload) */
+};
+
+/* The leaf bytes: version, seq, time, type, record, payload digest (docs/audit-log.md). */
+int audit_leaf_encode(const struct audit_entry *e, struct buf *out);
+void audit_entry_leaf_hash(const struct audit_entry *e, struct buf *scratch,
+                           uint8_t out[MERKLE_HASH]);
+void audit_payload_digest(const uint8_t salt[AUDIT_SALT], const void *payload, size_t len,
+                          uint8_t out[32]);
+
+/* ---- storage (audit-store.c) ---- */
+
+struct audit_store {
+    sqlite3 *db;
+    sqlite3_stmt *insert_entry, *insert_payload, *insert_node, *get_node, *insert_checkpoint;
+    sqlite3_stmt *begin, *commit, *rollback;
+};
+
+int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
+                     struct barra_error *reterr);
+void audit_store_close(struct audit_store *s);
+int audit_store_meta_get(struct audit_store *s, const char *key, char **ret_value);
+int audit_store_meta_set(struct audit_store *s, const char *key, const char *value);
+/* The size of the tree and its right edge, read back from the stored nodes. */
+int audit_store_load_edge(struct audit_store *s, struct merkle_edge *ret,
+                          struct barra_error *reterr);
+int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH]);
+/* A SQLite failure as a barra error with the database's own message. */
+int audit_store_error(struct audit_store *s, int rc, const char *what, struct barra_error *reterr);
+
+/* ---- keys and checkpoints (audit-note.c) ---- */
+
+struct audit_signer {
+    void *pkey; /* EVP_PKEY */
+    char *name; /* the key name: the log's origin */
+    uint8_t public_key[32];
+    uint8_t key_id[4];
+};
+
+/* Loads dir/log.key, or creates it (mode 0600) when `create`. */
+int audit_signer_load(struct audit_signer *s, const char *dir, const char *origin, bool create,
+                      struct barra_error *reterr);
+void audit_signer_done(struct audit_signer *s);
+/* "origin\nsize\nbase64(root)\n" signed: the C2SP checkpoint as a signed note. Returns owned. */
+int audit_checkpoint_sign(const struct audit_signer *s, uint64_t size,
+                          const uint8_t root[MERKLE_HASH], char **ret_note);
+
+struct audit_checkpoint {
+    char origin[256];
+    uint64_t size;
+    uint8_t root[MERKLE_HASH];
+};
+
+/* Parses a checkpoint note and verifies its signature by the key (name, public key). */
+int audit_checkpoint_verify(const char *note, size_t len, const char *name,
+                            const uint8_t public_key[32], struct audit_checkpoint *ret,
+                            struct barra_error *reterr);
+/* The verifier key line "name+keyid+base64(0x01||public key)" (the Go note format), and back. */
+int audit_verifier_key_format(const struct audit_signer *s, char **ret);
+int audit_verifier_key_parse(const char *text, char *name, size_t name_cap, uint8_t public_key[32]);
+
+/* ---- the log (audit-log.c) ---- */
+
+struct audit_request;
+
+struct barra_audit {
+    struct barra_audit_options opts;
+    char *dir;
+    char *origin;
+    struct audit_store store;
+    struct audit_signer signer;
+    struct merkle_edge edge;
+    int64_t last_time_ns;
+
+    pthread_mutex_t lock;    /* guards the queue and the failure state */
+    pthread_mutex_t db_lock; /* guards the database connection, the edge and the checkpoints */
+    pthread_cond_t wake, done;
+    struct audit_request *queue_head, *queue_tail;
+    size_t queued;
+    bool stopping;
+    bool has_writer;
+    pthread_t writer;
+    int failed;        /* once set: the reason appends are refused (negative code) */
+    char failure[256]; /* and what happened */
+    uint64_t checkpoint_size;
+    int64_t checkpoint_time_ns;
+    struct buf scratch; /* the writer's leaf buffer */
+};
+
+int64_t audit_now_ns(void);
+
+#endif

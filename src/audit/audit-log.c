@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Appending: callers queue their entries and wait; one writer thread takes what has gathered (up to
+ * batch_max entries, or what came within batch_ms), writes it in one transaction with the tree
+ * hashes it completes, commits, and only then wakes the callers. A failed commit stops the log:
+ * nothing after it is acknowledged. Checkpoints are signed by the writer between batches. */
+#include "config.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit-int.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include "core/banned.h"
+
+struct audit_request {
+    struct audit_request *next;
+    const char *type;
+    const char *record;
+    size_t record_len;
+    const void *payload;
+    size_t payload_len;
+    uint64_t index;
+    int result; /* 1 while pending */
+};
+
+int64_t audit_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+BARRA_EXPORT void barra_audit_options_init(struct barra_audit_options *opts)
+{
+    if (opts) {
+        memset(opts, 0, sizeof(*opts));
+        opts->origin = "barra/audit";
+        opts->batch_ms = 2;
+        opts->batch_max = 1024;
+        opts->checkpoint_ms = 5000;
+    }
+}
+
+BARRA_EXPORT void barra_audit_free(void *p)
+{
+    barra_free(p);
+}
+
+/* ---- writing one batch ---- */
+
+static int store_node(void *ud, unsigned level, uint64_t index, const uint8_t hash[MERKLE_HASH])
+{
+    struct audit_store *s = ud;
+    sqlite3_stmt *st = s->insert_node;
+    (void)sqlite3_reset(st);
+    (void)sqlite3_bind_int64(st, 1, level);
+    (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    (void)sqlite3_bind_blob(st, 3, hash, MERKLE_HASH, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -rc;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int write_entry(barra_audit_t *log, struct audit_request *q, uint64_t seq, int64_t now)
+{
+    struct audit_store *s = &log->store;
+    struct audit_entry e = {
+        .seq = seq,
+        .time_ns = now,
+        .type = q->type,
+        .type_len = strlen(q->type),
+        .record = q->record,
+        .record_len = q->record_len,
+        .has_payload = q->payload != NULL,
+    };
+    uint8_t salt[AUDIT_SALT];
+    if (q->payload) {
+        if (RAND_bytes(salt, sizeof(salt)) != 1) {
+            return SQLITE_ERROR;
+        }
+        audit_payload_digest(salt, q->payload, q->payload_len, e.payload_digest);
+    }
+    uint8_t leaf[MERKLE_HASH];
+    audit_entry_leaf_hash(&e, &log->scratch, leaf);
+    sqlite3_stmt *st = s->insert_entry;
+    (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    (void)sqlite3_bind_int64(st, 2, now);
+    (void)sqlite3_bind_text(st, 3, e.type, (int)e.type_len, SQLITE_STATIC);
+    (void)sqlite3_bind_blob(st, 4, e.record, (int)e.record_len, SQLITE_STATIC);
+    if (e.has_payload) {
+        (void)sqlite3_bind_blob(st, 5, e.payload_digest, 32, SQLITE_STATIC);
+    } else {
+        (void)sqlite3_bind_null(st, 5);
+    }
+    int rc = step_done(st);
+    if (rc == SQLITE_OK && q->payload) {
+        st = s->insert_payload;
+        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+        (void)sqlite3_bind_blob(st, 2, salt, sizeof(salt), SQLITE_STATIC);
+        (void)sqlite3_bind_blob(st, 3, q->payload, (int)q->payload_len, SQLITE_STATIC);
+        rc = step_done(st);
+    }
+    if (rc == SQLITE_OK) {
+        int r = merkle_edge_append(&log->edge, leaf, store_node, s);
+        rc = r == 0 ? SQLITE_OK : r < -1 ? -r : SQLITE_ERROR;
+    }
+    return rc;
+}
+
+static void fail_log(barra_audit_t *log, int rc, const char *what)
+{
+    int code = rc == SQLITE_FULL ? -BARRA_ENOSPC : -BARRA_EIO;
+    if (log->failed == 0) {
+        log->failed = code;
+        (void)snprintf(log->failure, sizeof(log->failure),
+                       "the audit log stopped accepting entries: %s failed (%s)", what,
+                       sqlite3_errstr(rc));
+    }
+}
+
+/* Writes the batch in one transaction. Returns SQLITE_OK once it is durable. */
+static int commit_batch(barra_audit_t *log, struct audit_request *batch)
+{
+    struct audit_store *s = &log->store;
+    struct merkle_edge before = log->edge;
+    int64_t now = audit_now_ns();
+    int rc = step_done(s->begin);
+    uint64_t seq = log->edge.size;
+    for (struct audit_request *q = batch; rc == SQLITE_OK && q; q = q->next) {
+        q->index = seq;
+        rc = write_entry(log, q, seq++, now);
+    }
+    if (rc == SQLITE_OK) {
+        rc = step_done(s->commit);
+    }
+    if (rc != SQLITE_OK) {
+        (void)step_done(s->rollback);
+        log->edge = before;
+        fail_log(log, rc, "writing a batch");
+        return rc;
+    }
+    log->last_time_ns = now;
+    return SQLITE_OK;
+}
+
+static int write_checkpoint(barra_audit_t *log, char **ret_note)
+{
+    uint8_t root[MERKLE_HASH];
+    char *note = NULL;
+    if (log->edge.size == 0) {
+        return -BARRA_EINVAL;
+    }
+    merkle_edge_root(&log->edge, root);
+    int r = audit_checkpoint_sign(&log->signer, log->edge.size, root, &note);
+    if (r < 0) {
+        return r;
+    }
+    int64_t now = audit_now_ns();
+    sqlite3_stmt *st = log->store.insert_checkpoint;
+    (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)log->edge.size);
+    (void)sqlite3_bind_int64(st, 2, now);
+    (void)sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    /* A checkpoint of this size may exist already (nothing was appended since): not an error. */
+    if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
+        barra_free(note);
+        fail_log(log, rc, "writing a checkpoint");
+        return log->failed;
+    }
+    log->checkpoint_size = log->edge.size;
+    log->checkpoint_time_ns = now;
+    if (ret_note) {
+        *ret_note = note;
+    } else {
+        barra_free(note);
+    }
+    return 0;
+}
+
+/* ---- the writer thread ---- */
+
+static void finish(struct audit_request *batch, int result)
+{
+    for (struct audit_request *q = batch; q; q = q->next) {
+        q->result = result;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    barra_audit_t *log = arg;
+    pthread_mutex_lock(&log->lock);
+    for (;;) {
+        while (log->queued == 0 && !log->stopping) {
+            pthread_cond_wait(&log->wake, &log->lock);
+        }
+        if (log->queued == 0 && log->stopping) {
+            break;
+        }
+        /* Let a batch gather for batch_ms, unless it is already full. */
+        if (log->queued < log->opts.batch_max && log->opts.batch_ms > 0 && !log->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)log->opts.batch_ms * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            while (log->queued < log->opts.batch_max && !log->stopping &&
+                   pthread_cond_timedwait(&log->wake, &log->lock, &until) != ETIMEDOUT) {
+            }
+        }
+        struct audit_request *batch = log->queue_head, *last = batch;
+        size_t n = 1;
+        while (n < log->opts.batch_max && last->next) {
+            last = last->next;
+            n++;
+        }
+        log->queue_head = last->next;
+        if (log->queue_head == NULL) {
+            log->queue_tail = NULL;
+        }
+        last->next = NULL;
+        log->queued -= n;
+        if (log->failed) {
+            finish(batch, log->failed);
+            pthread_cond_broadcast(&log->done);
+            continue;
+        }
+        /* The entries of the batch belong to callers who wait: they stay valid until finished. */
+        pthread_mutex_unlock(&log->lock);
+        pthread_mutex_lock(&log->db_lock);
+        int rc = commit_batch(log, batch);
+        if (rc == SQLITE_OK && audit_now_ns() - log->checkpoint_time_ns >=
+                                   (int64_t)log->opts.checkpoint_ms * 1000000) {
+            (void)write_checkpoint(log, NULL);
+        }
+        pthread_mutex_unlock(&log->db_lock);
+        pthread_mutex_lock(&log->lock);
+        finish(batch, rc == SQLITE_OK ? 0 : log->failed);
+        pthread_cond_broadcast(&log->done);
+    }
+    pthread_mutex_unlock(&log->lock);
+    return NULL;
+}
+
+/* ---- the public API ---- */
+
+BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const char *record,
+                                    size_t record_len, const void *payload, size_t payload_len,
+                                    uint64_t *ret_index, struct barra_error *reterr)
+{
+    if (log == NULL || type == NULL || record == NULL || ret_index == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log, type or record");
+    }
+    size_t tl = strlen(type);
+    if (tl == 0 || tl > AUDIT_MAX_TYPE || record_len > AUDIT_MAX_RECORD ||
+        payload_len > AUDIT_MAX_RECORD * 64) {
+        return barra_error_set(reterr, -BARRA_EINVAL,
+                               "an entry's type has 1 to %d bytes and its record at most %zu",
+                               AUDIT_MAX_TYPE, AUDIT_MAX_RECORD);
+    }
+    if (!log->has_writer) {
+        return barra_error_set(reterr, -BARRA_EACCES, "the log was opened read-only");
+    }
+    struct audit_request q = {
+        .type = type,
+        .record = record,
+        .record_len = record_len,
+        .payload = payload,
+        .payload_len = payload_len,
+        .result = 1,
+    };
+    pthread_mutex_lock(&log->lock);
+    if (log->failed || log->stopping) {
+        int r = log->failed ? log->failed : -BARRA_ECANCELED;
+        pthread_mutex_unlock(&log->lock);
+        return barra_error_set(reterr, r, "%s", log->failed ? log->failure : "the log is closing");
+    }
+    if (log->queue_tail) {
+        log->queue_tail->next = &q;
+    } else {
+        log->queue_head = &q;
+    }
+    log->queue_tail = &q;
+    log->queued++;
+    pthread_cond_signal(&log->wake);
+    while (q.result == 1) {
+        pthread_cond_wait(&log->done, &log->lock);
+    }
+    pthread_mutex_unlock(&log->lock);
+    if (q.result < 0) {
+        return barra_error_set(reterr, q.result, "%s", log->failure);
+    }
+    *ret_index = q.index;
+    return 0;
+}
+
+BARRA_EXPORT int barra_audit_head(barra_audit_t *log, uint64_t *ret_size, uint8_t ret_root[32],
+                                  struct barra_error *reterr)
+{
+    if (log == NULL || ret_size == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log");
+    }
+    pthread_mutex_lock(&log->db_lock);
+    *ret_size = log->edge.size;
+    if (ret_root) {
+        merkle_edge_root(&log->edge, ret_root);
+    }
+    pthread_mutex_unlock(&log->db_lock);
+    return 0;
+}
+
+BARRA_EXPORT int barra_audit_checkpoint(barra_audit_t *log, char **ret_note,
+                                        struct barra_error *reterr)
+{
+    if (log == NULL || ret_note == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log");
+    }
+    if (log->signer.pkey == NULL) {
+        return barra_error_set(reterr, -BARRA_EACCES, "the log was opened read-only");
+    }
+    pthread_mutex_lock(&log->db_lock);
+    int r = log->failed           ? log->failed
+            : log->edge.size == 0 ? -BARRA_EINVAL
+                                  : write_checkpoint(log, ret_note);
+    pthread_mutex_unlock(&log->db_lock);
+    if (r < 0) {
+        return barra_error_set(reterr, r, "%s",
+                               r == -BARRA_EINVAL ? "the log is empty: nothing to sign"
+                                                  : log->failure);
+    }
+    return 0;
+}
+
+static void log_free(barra_audit_t *log)
+{
+    audit_signer_done(&log->signer);
+    audit_store_close(&log->store);
+    buf_done(&log->scratch);
+    pthread_mutex_destroy(&log->lock);
+    pthread_mutex_destroy(&log->db_lock);
+    pthread_cond_destroy(&log->wake);
+    pthread_cond_destroy(&log->done);
+    barra_free(log->dir);
+    barra_free(log->origin);
+    barra_free(log);
+}
+
+BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_audit_t **ret,
+                                  struct barra_error *reterr)
+{
+    if (opts == NULL || opts->dir == NULL || ret == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log folder given");
+    }
+    barra_audit_t *log = barra_calloc(1, sizeof(*log));
+    if (log == NULL) {
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    log->opts = *opts;
+    if (log->opts.batch_max == 0) {
+        log->opts.batch_max = 1024;
+    }
+    pthread_mutex_init(&log->lock, NULL);
+    pthread_mutex_init(&log->db_lock, NULL);
+    pthread_cond_init(&log->wake, NULL);
+    pthread_cond_init(&log->done, NULL);
+    buf_init(&log->scratch, AUDIT_MAX_RECORD + 256);
+    log->dir = barra_strdup(opts->dir);
+    log->origin = barra_strdup(opts->origin ? opts->origin : "barra/audit");
+    int r = log->dir && log->origin ? 0 : barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    if (r == 0) {
+        r = audit_store_open(&log->store, log->dir, opts->read_only, reterr);
+    }
+    /* The origin is fixed when the log is created: checkpoints must all name the same one. */
+    char *origin = NULL;
+    if (r == 0 && (r = audit_store_meta_get(&log->store, "origin", &origin)) == 0) {
+        if (origin == NULL && !opts->read_only) {
+            r = audit_store_meta_set(&log->store, "origin", log->origin);
+        } else if (origin) {
+            barra_free(log->origin);
+            log->origin = origin;
+        }
+        if (r < 0) {
+            r = barra_error_set(reterr, r, "cannot record the log's origin");
+        }
+    }
+    if (r == 0) {
+        r = audit_signer_load(&log->signer, log->dir, log->origin, !opts->read_only, reterr);
+        if (r < 0 && opts->read_only) {
+            r = 0; /* reading needs the key only to sign, and a verifier may not have it */
+        }
+    }
+    if (r == 0) {
+        r = audit_store_load_edge(&log->store, &log->edge, reterr);
+    }
+    if (r == 0 && !opts->read_only) {
+        if (pthread_create(&log->writer, NULL, writer_main, log) != 0) {
+            r = barra_error_set(reterr, -BARRA_ENOMEM, "cannot start the log's writer");
+        } else {
+            log->has_writer = true;
+        }
+    }
+    if (r < 0) {
+        log_free(log);
+        return r;
+    }
+    log->checkpoint_time_ns = audit_now_ns();
+    *ret = log;
+    return 0;
+}
+
+BARRA_EXPORT int barra_audit_close(barra_audit_t *log, struct barra_error *reterr)
+{
+    if (log == NULL) {
+        return 0;
+    }
+    int r = 0;
+    if (log->has_writer) {
+        pthread_mutex_lock(&log->lock);
+        log->stopping = true;
+        pthread_cond_signal(&log->wake);
+        pthread_mutex_unlock(&log->lock);
+        pthread_join(log->writer, NULL);
+        /* A last checkpoint, so that the tree as it is now is signed. */
+        if (!log->failed && log->edge.size > log->checkpoint_size) {
+            r = write_checkpoint(log, NULL);
+        }
+        if (log->failed) {
+            r = barra_error_set(reterr, log->failed, "%s", log->failure);
+        }
+    }
+    log_free(log);
+    return r;
+}
