@@ -67,6 +67,71 @@ BARRA_EXPORT int barra_audit_checkpoint(barra_audit_t *log, char **ret_note,
 
 BARRA_EXPORT void barra_audit_free(void *p);
 
+/* The newest checkpoint stored in the log (owned; NULL with 0 when there is none yet). */
+BARRA_EXPORT int barra_audit_latest_checkpoint(barra_audit_t *log, char **ret_note,
+                                               struct barra_error *reterr);
+/* The key verifiers need: "origin+keyid+base64(0x01 || public key)" (owned). */
+BARRA_EXPORT int barra_audit_verifier_key(barra_audit_t *log, char **ret,
+                                          struct barra_error *reterr);
+
+#define BARRA_AUDIT_MAX_PROOF 64
+
+/* The inclusion proof of entry `index` in the tree of `size` entries (RFC 9162 2.1.3): proof
+ * holds up to BARRA_AUDIT_MAX_PROOF hashes; *ret_n is how many; ret_leaf the entry's leaf hash and
+ * ret_root the root of that tree. -BARRA_ENOENT when the entry is not in the log. */
+BARRA_EXPORT int barra_audit_inclusion_proof(barra_audit_t *log, uint64_t index, uint64_t size,
+                                             uint8_t proof[][32], size_t *ret_n,
+                                             uint8_t ret_leaf[32], uint8_t ret_root[32],
+                                             struct barra_error *reterr);
+/* The consistency proof between the trees of old_size and new_size entries (RFC 9162 2.1.4). */
+BARRA_EXPORT int barra_audit_consistency_proof(barra_audit_t *log, uint64_t old_size,
+                                               uint64_t new_size, uint8_t proof[][32],
+                                               size_t *ret_n, uint8_t ret_old_root[32],
+                                               uint8_t ret_new_root[32],
+                                               struct barra_error *reterr);
+/* Checks proofs made by the two functions above (no log needed). */
+BARRA_EXPORT bool barra_audit_check_inclusion(const uint8_t leaf[32], uint64_t index,
+                                              uint64_t size, const uint8_t root[32],
+                                              const uint8_t proof[][32], size_t n);
+BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_size,
+                                                const uint8_t old_root[32],
+                                                const uint8_t new_root[32],
+                                                const uint8_t proof[][32], size_t n);
+
+/* ---- Verification ---- */
+
+struct barra_audit_verify_options {
+    const char *dir;
+    /* The verifier key ("origin+keyid+base64", as `barra log key` prints it), or NULL to derive it
+     * from the log's own key file. A verifier that distrusts the box should pass it. */
+    const char *verifier_key;
+    /* Checkpoints kept elsewhere (files holding one signed note each): the log must contain the
+     * tree each one signs. */
+    const char *const *checkpoint_files;
+    size_t ncheckpoint_files;
+    /* The trusted checkpoint, kept outside the log's folder: checked like the others and, when
+     * everything verifies and update_trusted is set, replaced by the log's newest checkpoint. */
+    const char *trusted_checkpoint;
+    bool update_trusted;
+};
+
+struct barra_audit_verify_report {
+    uint64_t size;         /* entries in the tree */
+    uint64_t min_index;    /* entries below it were pruned */
+    uint64_t checkpoints;  /* signed checkpoints checked (the log's and the given ones) */
+    uint64_t payloads;     /* payloads checked against their digests */
+    uint64_t erased;       /* payloads erased (their digests remain) */
+    uint64_t clock_steps_back; /* times an entry is older than the one before */
+    uint64_t unsigned_entries; /* entries after the newest checkpoint (signed within seconds) */
+};
+
+/* Checks everything: every entry against its leaf hash, every stored tree hash, every checkpoint's
+ * signature and root, the given checkpoints, payload digests and prune records. Returns 0 only if
+ * all holds; otherwise an error whose message names the first entry or checkpoint that does not. */
+BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *opts,
+                                    struct barra_audit_verify_report *ret,
+                                    struct barra_error *reterr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -416,7 +416,7 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
         log_free(log);
         return r;
     }
-    log->checkpoint_time_ns = audit_now_ns();
+    log->checkpoint_time_ns = 0; /* the first batch is signed at once */
     *ret = log;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <barra/barra.h>
 
+#include "cli/log.h"
 #include "cli/policy.h"
 #include "cli/scan.h"
 
@@ -19,6 +20,7 @@ static const char usage[] =
     "Commands\n"
     "  scan PATH...     classify files, folders or standard input for personal data\n"
     "  policy SUB ...   check a policy, run its test cases, or explain a decision\n"
+    "  log SUB ...      the tamper-evident audit log: append, verify, proof, checkpoint, key\n"
     "  version          print the versions of barra and of its built-in entity rules\n"
     "\n"
     "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1),\n"
@@ -46,6 +48,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "scan") == 0) {
         return cmd_scan(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "log") == 0) {
+        return cmd_log(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(argc - 1, argv + 1);

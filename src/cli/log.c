@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `barra log append|verify|proof|checkpoint|key`: the audit log from the command line. */
+#include "config.h"
+
+#include "cli/log.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <barra/barra.h>
+
+static const char log_usage[] =
+    "Usage: barra log append [--log DIR] [--type TYPE] [-j N]    < records.jsonl\n"
+    "       barra log verify [--log DIR] [--key VERIFIER-KEY] [--trusted-checkpoint FILE]\n"
+    "                        [--checkpoint FILE]...\n"
+    "       barra log proof [--log DIR] --index N [--size S]\n"
+    "       barra log proof [--log DIR] --from M --to N\n"
+    "       barra log checkpoint [--log DIR]\n"
+    "       barra log key [--log DIR]\n"
+    "\n"
+    "append      appends each line of standard input (a JSON record) and prints its index once it\n"
+    "            is durable, one a line; bad lines are reported and skipped\n"
+    "verify      checks every entry, tree hash, checkpoint and signature, the checkpoints given,\n"
+    "            payload digests and prune records; names the first that does not hold\n"
+    "proof       an entry's inclusion proof, or the consistency proof between two tree sizes\n"
+    "            (JSON, docs/audit-log.md); exits 0 only if the proof exists and checks\n"
+    "checkpoint  signs a checkpoint of the log now and prints it\n"
+    "key         prints the verifier key that auditors use (--key of verify)\n"
+    "\n"
+    "Options\n"
+    "  --log DIR               the log's folder (default: $BARRA_DATA_DIR/audit, else\n"
+    "                          ./barra-data/audit)\n"
+    "  --type TYPE             append: the entries' type (default \"record\")\n"
+    "  -j, --jobs N            append: appends in flight at once (default 16)\n"
+    "  --key TEXT              verify: the verifier key (default: from the log's own key)\n"
+    "  --trusted-checkpoint F  verify: a checkpoint kept outside the log's folder; the log must\n"
+    "                          contain its tree; replaced by the newest one when all verifies\n"
+    "  --checkpoint F          verify: another checkpoint to hold the log against (repeatable)\n"
+    "\n"
+    "Exit status: 0 success; 1 verification failed or the proof does not hold; 2 usage or I/O.\n";
+
+enum {
+    OPT_LOG = 256,
+    OPT_TYPE,
+    OPT_KEY,
+    OPT_TRUSTED,
+    OPT_CHECKPOINT,
+    OPT_INDEX,
+    OPT_SIZE,
+    OPT_FROM,
+    OPT_TO,
+};
+
+static const struct option log_options[] = {
+    {"log", required_argument, NULL, OPT_LOG},
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"jobs", required_argument, NULL, 'j'},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"trusted-checkpoint", required_argument, NULL, OPT_TRUSTED},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"index", required_argument, NULL, OPT_INDEX},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct log_args {
+    const char *dir;
+    const char *type;
+    unsigned jobs;
+    const char *key;
+    const char *trusted;
+    const char **checkpoints;
+    size_t ncheckpoints;
+    long long index, size, from, to;
+};
+
+static int open_log(const struct log_args *a, bool read_only, barra_audit_t **ret)
+{
+    struct barra_audit_options o;
+    struct barra_error err;
+    barra_audit_options_init(&o);
+    o.dir = a->dir;
+    o.read_only = read_only;
+    if (barra_audit_open(&o, ret, &err) < 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- append: several lines in flight, each printed once durable ---- */
+
+struct appender {
+    barra_audit_t *log;
+    const char *type;
+    pthread_mutex_t lock; /* over reading stdin and writing stdout */
+    unsigned long long line;
+    int failed;
+    char *buf;
+    size_t cap;
+};
+
+static void *append_worker(void *arg)
+{
+    struct appender *ap = arg;
+    char *line = NULL;
+    size_t cap = 0;
+    for (;;) {
+        pthread_mutex_lock(&ap->lock);
+        ssize_t n = getline(&line, &cap, stdin);
+        unsigned long long no = ++ap->line;
+        pthread_mutex_unlock(&ap->lock);
+        if (n < 0) {
+            break;
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+            line[--n] = '\0';
+        }
+        if (n == 0) {
+            continue;
+        }
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+        bool object = json_is_object(j);
+        json_decref(j);
+        struct barra_error err;
+        uint64_t index;
+        if (!object) {
+            pthread_mutex_lock(&ap->lock);
+            fprintf(stderr, "barra log: line %llu: not a JSON object (%s), skipped\n", no,
+                    j ? "another JSON value" : jerr.text);
+            ap->failed = 1;
+            pthread_mutex_unlock(&ap->lock);
+            continue;
+        }
+        if (barra_audit_append(ap->log, ap->type, line, (size_t)n, NULL, 0, &index, &err) < 0) {
+            pthread_mutex_lock(&ap->lock);
+            fprintf(stderr, "barra log: line %llu: %s\n", no, err.message);
+            ap->failed = 2;
+            pthread_mutex_unlock(&ap->lock);
+            break; /* the log stopped: nothing more will be acknowledged */
+        }
+        pthread_mutex_lock(&ap->lock);
+        printf("%llu\n", (unsigned long long)index);
+        fflush(stdout);
+        pthread_mutex_unlock(&ap->lock);
+    }
+    free(line);
+    return NULL;
+}
+
+static int cmd_append(const struct log_args *a)
+{
+    struct appender ap = {.type = a->type};
+    if (open_log(a, false, &ap.log) < 0) {
+        return 2;
+    }
+    pthread_mutex_init(&ap.lock, NULL);
+    pthread_t threads[256];
+    unsigned started = 0;
+    for (; started < a->jobs; started++) {
+        if (pthread_create(&threads[started], NULL, append_worker, &ap) != 0) {
+            break;
+        }
+    }
+    if (started == 0) {
+        append_worker(&ap);
+    }
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    pthread_mutex_destroy(&ap.lock);
+    struct barra_error err;
+    if (barra_audit_close(ap.log, &err) < 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+        return 2;
+    }
+    return ap.failed;
+}
+
+static int cmd_verify(const struct log_args *a)
+{
+    struct barra_audit_verify_options o = {
+        .dir = a->dir,
+        .verifier_key = a->key,
+        .checkpoint_files = a->checkpoints,
+        .ncheckpoint_files = a->ncheckpoints,
+        .trusted_checkpoint = a->trusted,
+        .update_trusted = true,
+    };
+    struct barra_audit_verify_report rep;
+    struct barra_error err;
+    int r = barra_audit_verify(&o, &rep, &err);
+    if (r < 0) {
+        printf("FAILED: %s\n", err.message);
+        return r == -BARRA_ERULES || r == -BARRA_EACCES ? 1 : 2;
+    }
+    printf("ok: %llu entries (%llu pruned), %llu checkpoints, %llu payloads checked, %llu "
+           "erased\n",
+           (unsigned long long)rep.size, (unsigned long long)rep.min_index,
+           (unsigned long long)rep.checkpoints, (unsigned long long)rep.payloads,
+           (unsigned long long)rep.erased);
+    if (rep.unsigned_entries) {
+        printf("note: the newest %llu entries are not yet covered by a checkpoint\n",
+               (unsigned long long)rep.unsigned_entries);
+    }
+    if (rep.clock_steps_back) {
+        printf("note: the clock went back %llu times between entries\n",
+               (unsigned long long)rep.clock_steps_back);
+    }
+    return 0;
+}
+
+static void b64(const uint8_t *h, char out[48])
+{
+    (void)EVP_EncodeBlock((unsigned char *)out, h, 32);
+}
+
+static void print_hashes(const uint8_t proof[][32], size_t n)
+{
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        char h[48];
+        b64(proof[i], h);
+        printf("%s\"%s\"", i ? ", " : "", h);
+    }
+    printf("]");
+}
+
+static int cmd_proof(const struct log_args *a)
+{
+    barra_audit_t *log;
+    if (open_log(a, true, &log) < 0) {
+        return 2;
+    }
+    uint8_t proof[BARRA_AUDIT_MAX_PROOF][32], r1[32], r2[32], leaf[32];
+    size_t n = 0;
+    struct barra_error err;
+    int status = 0;
+    uint64_t have = 0;
+    (void)barra_audit_head(log, &have, NULL, &err);
+    if (a->index >= 0) {
+        uint64_t size = a->size > 0 ? (uint64_t)a->size : have;
+        if (barra_audit_inclusion_proof(log, (uint64_t)a->index, size, proof, &n, leaf, r1, &err) <
+            0) {
+            fprintf(stderr, "barra log: %s\n", err.message);
+            status = 1;
+        } else {
+            char lh[48], rh[48];
+            b64(leaf, lh);
+            b64(r1, rh);
+            printf("{\"type\": \"inclusion\", \"index\": %lld, \"size\": %llu, \"leaf_hash\": "
+                   "\"%s\", \"root\": \"%s\", \"proof\": ",
+                   a->index, (unsigned long long)size, lh, rh);
+            print_hashes(proof, n);
+            printf("}\n");
+            status =
+                barra_audit_check_inclusion(leaf, (uint64_t)a->index, size, r1, proof, n) ? 0 : 1;
+        }
+    } else {
+        uint64_t to = a->to > 0 ? (uint64_t)a->to : have;
+        if (barra_audit_consistency_proof(log, (uint64_t)a->from, to, proof, &n, r1, r2, &err) <
+            0) {
+            fprintf(stderr, "barra log: %s\n", err.message);
+            status = 1;
+        } else {
+            char h1[48], h2[48];
+            b64(r1, h1);
+            b64(r2, h2);
+            printf("{\"type\": \"consistency\", \"old_size\": %lld, \"new_size\": %llu, "
+                   "\"old_root\": \"%s\", \"new_root\": \"%s\", \"proof\": ",
+                   a->from, (unsigned long long)to, h1, h2);
+            print_hashes(proof, n);
+            printf("}\n");
+            status = barra_audit_check_consistency((uint64_t)a->from, to, r1, r2, proof, n) ? 0 : 1;
+        }
+    }
+    (void)barra_audit_close(log, NULL);
+    return status;
+}
+
+static int cmd_checkpoint(const struct log_args *a, bool key_only)
+{
+    barra_audit_t *log;
+    if (open_log(a, false, &log) < 0) {
+        return 2;
+    }
+    struct barra_error err;
+    char *text = NULL;
+    int r = key_only ? barra_audit_verifier_key(log, &text, &err)
+                     : barra_audit_checkpoint(log, &text, &err);
+    if (r < 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+    } else {
+        fputs(text, stdout);
+        if (key_only) {
+            fputc('\n', stdout);
+        }
+    }
+    barra_audit_free(text);
+    if (barra_audit_close(log, &err) < 0 && r == 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+        r = -1;
+    }
+    return r < 0 ? 2 : 0;
+}
+
+static const char *default_dir(char *buf, size_t cap)
+{
+    const char *base = secure_getenv("BARRA_DATA_DIR");
+    (void)snprintf(buf, cap, "%s/audit", base && *base ? base : "barra-data");
+    return buf;
+}
+
+static bool number(const char *s, long long *ret)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0) {
+        return false;
+    }
+    *ret = v;
+    return true;
+}
+
+int cmd_log(int argc, char **argv)
+{
+    char dirbuf[4096];
+    struct log_args a = {
+        .type = "record", .jobs = 16, .index = -1, .size = -1, .from = -1, .to = -1};
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(log_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    argc--;
+    argv++;
+    const char *checkpoints[64];
+    a.checkpoints = checkpoints;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:h", log_options, NULL)) != -1) {
+        long long v;
+        switch (c) {
+        case OPT_LOG:
+            a.dir = optarg;
+            break;
+        case OPT_TYPE:
+            a.type = optarg;
+            break;
+        case 'j':
+            if (!number(optarg, &v) || v < 1 || v > 256) {
+                fprintf(stderr, "barra log: --jobs takes 1 to 256\n");
+                return 2;
+            }
+            a.jobs = (unsigned)v;
+            break;
+        case OPT_KEY:
+            a.key = optarg;
+            break;
+        case OPT_TRUSTED:
+            a.trusted = optarg;
+            break;
+        case OPT_CHECKPOINT:
+            if (a.ncheckpoints == 64) {
+                fprintf(stderr, "barra log: at most 64 --checkpoint files\n");
+                return 2;
+            }
+            checkpoints[a.ncheckpoints++] = optarg;
+            break;
+        case OPT_INDEX:
+        case OPT_SIZE:
+        case OPT_FROM:
+        case OPT_TO:
+            if (!number(optarg, &v)) {
+                fprintf(stderr, "barra log: --%s takes a whole number\n",
+                        c == OPT_INDEX  ? "index"
+                        : c == OPT_SIZE ? "size"
+                        : c == OPT_FROM ? "from"
+                                        : "to");
+                return 2;
+            }
+            *(c == OPT_INDEX  ? &a.index
+              : c == OPT_SIZE ? &a.size
+              : c == OPT_FROM ? &a.from
+                              : &a.to) = v;
+            break;
+        case 'h':
+            fputs(log_usage, stdout);
+            return 0;
+        default:
+            fputs("Run 'barra log --help' for the options.\n", stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "barra log: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    if (a.dir == NULL) {
+        a.dir = default_dir(dirbuf, sizeof(dirbuf));
+    }
+    if (strcmp(sub, "append") == 0) {
+        return cmd_append(&a);
+    }
+    if (strcmp(sub, "verify") == 0) {
+        return cmd_verify(&a);
+    }
+    if (strcmp(sub, "proof") == 0) {
+        if ((a.index >= 0) == (a.from >= 0)) {
+            fprintf(stderr, "barra log proof: give --index N, or --from M (and --to N)\n");
+            return 2;
+        }
+        return cmd_proof(&a);
+    }
+    if (strcmp(sub, "checkpoint") == 0 || strcmp(sub, "key") == 0) {
+        return cmd_checkpoint(&a, strcmp(sub, "key") == 0);
+    }
+    fprintf(stderr, "barra log: unknown subcommand \"%s\"\n\n%s", sub, log_usage);
+    return 2;
+}
