@@ -1,0 +1,106 @@
+#!/bin/sh
+# The tamper suite: every way of altering the audit log is caught by `barra log verify`, which
+# names what it found. The database is altered with the sqlite3 tool, triggers dropped first, as
+# someone with the file would.
+. "$(dirname "$0")/lib.sh" "$@"
+command -v sqlite3 >/dev/null || { echo "sqlite3 is missing"; exit 1; }
+
+# A fresh log of N records in $1.
+make_log() {
+    rm -rf "$1"
+    i=0
+    while [ "$i" -lt "$2" ]; do
+        echo "{\"n\":$i,\"action\":\"allow\",\"rule\":\"r$((i % 7))\"}"
+        i=$((i + 1))
+    done | "$BARRA" log append --log "$1" -j 4 >/dev/null
+}
+
+# sql DIR STATEMENTS: runs SQL on the log with the append-only triggers out of the way.
+sql() {
+    sqlite3 "$1/audit.db" "DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete;
+        DROP TRIGGER IF EXISTS nodes_no_update; DROP TRIGGER IF EXISTS nodes_no_delete;
+        DROP TRIGGER IF EXISTS checkpoints_no_update; DROP TRIGGER IF EXISTS checkpoints_no_delete; $2"
+}
+
+L=$T/log
+make_log "$L" 300
+expect_status 0 "$BARRA" log verify --log "$L" --trusted-checkpoint "$T/trusted"
+expect_grep "$T/out" '^ok: 300 entries'
+[ -s "$T/trusted" ] || fail "verify did not write the trusted checkpoint"
+cp "$T/trusted" "$T/cp300"
+KEY=$("$BARRA" log key --log "$L")
+
+# 1. A flipped byte in an entry.
+cp -r "$L" "$T/a"
+sql "$T/a" "UPDATE entries SET record = replace(record, 'allow', 'block') WHERE seq = 5;"
+expect_status 1 "$BARRA" log verify --log "$T/a"
+expect_grep "$T/out" 'FAILED: entry 5 does not match its leaf hash'
+
+# 2. A deleted entry.
+cp -r "$L" "$T/b"
+sql "$T/b" "DELETE FROM entries WHERE seq = 7;"
+expect_status 1 "$BARRA" log verify --log "$T/b"
+expect_grep "$T/out" 'FAILED: entry 7 is missing'
+
+# 3. A truncated log, its own checkpoints truncated too: only the trusted checkpoint catches it.
+cp -r "$L" "$T/c"
+sql "$T/c" "DELETE FROM entries WHERE seq >= 200; DELETE FROM nodes WHERE (idx + 1) * (1 << level) > 200;
+    DELETE FROM checkpoints WHERE size > 200;"
+expect_status 0 "$BARRA" log verify --log "$T/c"
+expect_status 1 "$BARRA" log verify --log "$T/c" --trusted-checkpoint "$T/cp300"
+expect_grep "$T/out" 'signs 300 entries but the log has 200'
+
+# 4. Reordered entries.
+cp -r "$L" "$T/d"
+sql "$T/d" "UPDATE entries SET seq = -1 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = 4;
+    UPDATE entries SET seq = 4 WHERE seq = -1;"
+expect_status 1 "$BARRA" log verify --log "$T/d"
+expect_grep "$T/out" 'FAILED: entry 3 does not match'
+
+# 5. A restored older backup: consistent in itself, older than the trusted checkpoint.
+make_log "$T/e" 100
+cp -r "$T/e" "$T/e-backup"
+i=0
+while [ $i -lt 50 ]; do echo "{\"more\":$i}"; i=$((i + 1)); done | "$BARRA" log append --log "$T/e" >/dev/null
+expect_status 0 "$BARRA" log verify --log "$T/e" --trusted-checkpoint "$T/e-trusted"
+rm -rf "$T/e" && mv "$T/e-backup" "$T/e"
+expect_status 0 "$BARRA" log verify --log "$T/e"
+expect_status 1 "$BARRA" log verify --log "$T/e" --trusted-checkpoint "$T/e-trusted"
+expect_grep "$T/out" 'signs 150 entries but the log has 100: entries were removed or an older copy'
+
+# 6. A forked history: the same key signs another tree of the same size.
+mkdir -p "$T/f" && cp "$L/log.key" "$T/f/log.key"
+i=0
+while [ $i -lt 300 ]; do echo "{\"n\":$i,\"action\":\"block\"}"; i=$((i + 1)); done |
+    "$BARRA" log append --log "$T/f" >/dev/null
+"$BARRA" log checkpoint --log "$T/f" >"$T/fork-cp"
+expect_status 1 "$BARRA" log verify --log "$L" --checkpoint "$T/fork-cp"
+expect_grep "$T/out" 'does not match the log.s tree of that size: its history was rewritten or forked'
+
+# 7. A forged signature.
+sed '$ s/[A-Za-z0-9+\/]\{8\}=$/AAAAAAAA=/' "$T/cp300" >"$T/forged"
+cmp -s "$T/cp300" "$T/forged" && fail "the forged checkpoint is unchanged"
+expect_status 1 "$BARRA" log verify --log "$L" --checkpoint "$T/forged"
+expect_grep "$T/out" 'the signature does not verify|not signed by the log'
+
+# 8. A substituted key: the log re-signed by another key is refused by the auditor's key.
+cp -r "$L" "$T/g"
+rm "$T/g/log.key"
+sql "$T/g" "DELETE FROM checkpoints;"
+"$BARRA" log checkpoint --log "$T/g" >/dev/null
+expect_status 0 "$BARRA" log verify --log "$T/g"
+expect_status 1 "$BARRA" log verify --log "$T/g" --key "$KEY"
+expect_grep "$T/out" 'FAILED: .*not signed by the log.s key'
+
+# 9. A tree hash altered along with nothing else.
+cp -r "$L" "$T/h"
+sql "$T/h" "UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3;"
+expect_status 1 "$BARRA" log verify --log "$T/h"
+expect_grep "$T/out" 'tree hash at level 2, index 3'
+
+# 10. A stored checkpoint altered.
+cp -r "$L" "$T/i"
+sql "$T/i" "UPDATE checkpoints SET note = replace(note, char(10) || '300' || char(10), char(10) || '299' || char(10)) WHERE size = 300;"
+expect_status 1 "$BARRA" log verify --log "$T/i"
+expect_grep "$T/out" 'FAILED: .*checkpoint of size 300'
+finish
