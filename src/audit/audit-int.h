@@ -53,6 +53,9 @@ struct audit_store {
 
 int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
                      struct barra_error *reterr);
+/* Test hook: the SQLite VFS to open logs with (NULL: the default). Fault-injection tests register
+ * one whose writes or syncs fail. */
+extern const char *audit_store_vfs;
 void audit_store_close(struct audit_store *s);
 int audit_store_meta_get(struct audit_store *s, const char *key, char **ret_value);
 int audit_store_meta_set(struct audit_store *s, const char *key, const char *value);

@@ -44,6 +44,8 @@ static const char schema[] =
     "INSERT OR IGNORE INTO meta VALUES('format', 'barra.audit/1');\n"
     "INSERT OR IGNORE INTO meta VALUES('min_index', '0');\n";
 
+const char *audit_store_vfs;
+
 int audit_store_error(struct audit_store *s, int rc, const char *what, struct barra_error *reterr)
 {
     int code = rc == SQLITE_FULL                            ? -BARRA_ENOSPC
@@ -88,7 +90,7 @@ int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
         (void)close(fd);
     }
     int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, audit_store_vfs);
     if (rc != SQLITE_OK) {
         int r = audit_store_error(s, rc, "cannot open the log", reterr);
         audit_store_close(s);
