@@ -98,6 +98,12 @@ BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_
                                                 const uint8_t new_root[32],
                                                 const uint8_t proof[][32], size_t n);
 
+/* Writes what an outside verifier needs into `outdir` (docs/audit-log.md, "Export"): the verifier
+ * key, every checkpoint, every entry (the fields its leaf commits to, the record in base64) and the
+ * leaf hashes of pruned entries. Payloads are not exported. */
+BARRA_EXPORT int barra_audit_export(barra_audit_t *log, const char *outdir,
+                                    struct barra_error *reterr);
+
 /* ---- Verification ---- */
 
 struct barra_audit_verify_options {

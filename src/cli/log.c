@@ -22,6 +22,7 @@ static const char log_usage[] =
     "       barra log proof [--log DIR] --from M --to N\n"
     "       barra log checkpoint [--log DIR]\n"
     "       barra log key [--log DIR]\n"
+    "       barra log export [--log DIR] OUTDIR\n"
     "\n"
     "append      appends each line of standard input (a JSON record) and prints its index once it\n"
     "            is durable, one a line; bad lines are reported and skipped\n"
@@ -31,6 +32,8 @@ static const char log_usage[] =
     "            (JSON, docs/audit-log.md); exits 0 only if the proof exists and checks\n"
     "checkpoint  signs a checkpoint of the log now and prints it\n"
     "key         prints the verifier key that auditors use (--key of verify)\n"
+    "export      writes the entries, checkpoints and verifier key to OUTDIR for an outside\n"
+    "            verifier (tests/audit/verify-export.py is one)\n"
     "\n"
     "Options\n"
     "  --log DIR               the log's folder (default: $BARRA_DATA_DIR/audit, else\n"
@@ -313,6 +316,21 @@ static int cmd_checkpoint(const struct log_args *a, bool key_only)
     return r < 0 ? 2 : 0;
 }
 
+static int cmd_export(const struct log_args *a, const char *outdir)
+{
+    barra_audit_t *log;
+    if (open_log(a, true, &log) < 0) {
+        return 2;
+    }
+    struct barra_error err;
+    int r = barra_audit_export(log, outdir, &err);
+    if (r < 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+    }
+    (void)barra_audit_close(log, NULL);
+    return r < 0 ? 2 : 0;
+}
+
 static const char *default_dir(char *buf, size_t cap)
 {
     const char *base = secure_getenv("BARRA_DATA_DIR");
@@ -401,8 +419,13 @@ int cmd_log(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc) {
-        fprintf(stderr, "barra log: unexpected argument \"%s\"\n", argv[optind]);
+    const char *outdir = NULL;
+    if (strcmp(sub, "export") == 0 && optind + 1 == argc) {
+        outdir = argv[optind++];
+    }
+    if (optind != argc || (strcmp(sub, "export") == 0 && outdir == NULL)) {
+        fprintf(stderr, "barra log: %s\n",
+                optind != argc ? "unexpected argument" : "export needs an output folder");
         return 2;
     }
     if (a.dir == NULL) {
@@ -420,6 +443,9 @@ int cmd_log(int argc, char **argv)
             return 2;
         }
         return cmd_proof(&a);
+    }
+    if (strcmp(sub, "export") == 0) {
+        return cmd_export(&a, outdir);
     }
     if (strcmp(sub, "checkpoint") == 0 || strcmp(sub, "key") == 0) {
         return cmd_checkpoint(&a, strcmp(sub, "key") == 0);
