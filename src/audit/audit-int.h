@@ -20,6 +20,10 @@
 #define AUDIT_MAX_RECORD   ((size_t)1 << 20)
 #define AUDIT_SALT         16
 #define AUDIT_LEAF_VERSION 1
+/* Hashes of complete subtrees are stored from this level up (256 leaves and more); lower ones are
+ * recomputed from the leaf hashes when a proof needs them (at most 128 hashes). One row per entry
+ * instead of three makes appends several times cheaper. */
+#define AUDIT_STORED_LEVEL 8
 
 /* ---- leaves (audit-leaf.c) ---- */
 
@@ -48,6 +52,7 @@ void audit_payload_digest(const uint8_t salt[AUDIT_SALT], const void *payload, s
 struct audit_store {
     sqlite3 *db;
     sqlite3_stmt *insert_entry, *insert_payload, *insert_node, *get_node, *insert_checkpoint;
+    sqlite3_stmt *get_leaf, *get_leaves;
     sqlite3_stmt *begin, *commit, *rollback;
 };
 
@@ -112,7 +117,7 @@ struct barra_audit {
 
     pthread_mutex_t lock;    /* guards the queue and the failure state */
     pthread_mutex_t db_lock; /* guards the database connection, the edge and the checkpoints */
-    pthread_cond_t wake, done;
+    pthread_cond_t wake;
     struct audit_request *queue_head, *queue_tail;
     size_t queued;
     bool stopping;

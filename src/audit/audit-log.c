@@ -25,7 +25,8 @@ struct audit_request {
     const void *payload;
     size_t payload_len;
     uint64_t index;
-    int result; /* 1 while pending */
+    int result;          /* 1 while pending */
+    pthread_cond_t done; /* signalled for this request alone: no herd of waiters woken per batch */
 };
 
 int64_t audit_now_ns(void)
@@ -40,7 +41,7 @@ BARRA_EXPORT void barra_audit_options_init(struct barra_audit_options *opts)
     if (opts) {
         memset(opts, 0, sizeof(*opts));
         opts->origin = "barra/audit";
-        opts->batch_ms = 2;
+        opts->batch_ms = 0;
         opts->batch_max = 1024;
         opts->checkpoint_ms = 5000;
     }
@@ -56,6 +57,9 @@ BARRA_EXPORT void barra_audit_free(void *p)
 static int store_node(void *ud, unsigned level, uint64_t index, const uint8_t hash[MERKLE_HASH])
 {
     struct audit_store *s = ud;
+    if (level < AUDIT_STORED_LEVEL) {
+        return 0; /* leaf hashes are in their entries; small subtrees are recomputed */
+    }
     sqlite3_stmt *st = s->insert_node;
     (void)sqlite3_reset(st);
     (void)sqlite3_bind_int64(st, 1, level);
@@ -104,6 +108,7 @@ static int write_entry(barra_audit_t *log, struct audit_request *q, uint64_t seq
     } else {
         (void)sqlite3_bind_null(st, 5);
     }
+    (void)sqlite3_bind_blob(st, 6, leaf, MERKLE_HASH, SQLITE_STATIC);
     int rc = step_done(st);
     if (rc == SQLITE_OK && q->payload) {
         st = s->insert_payload;
@@ -192,10 +197,14 @@ static int write_checkpoint(barra_audit_t *log, char **ret_note)
 
 /* ---- the writer thread ---- */
 
+/* Called with the lock held. A request's memory belongs to its waiting caller: once its result is
+ * set and it is signalled, it must not be touched. */
 static void finish(struct audit_request *batch, int result)
 {
-    for (struct audit_request *q = batch; q; q = q->next) {
+    for (struct audit_request *q = batch, *next; q; q = next) {
+        next = q->next;
         q->result = result;
+        pthread_cond_signal(&q->done);
     }
 }
 
@@ -235,7 +244,6 @@ static void *writer_main(void *arg)
         log->queued -= n;
         if (log->failed) {
             finish(batch, log->failed);
-            pthread_cond_broadcast(&log->done);
             continue;
         }
         /* The entries of the batch belong to callers who wait: they stay valid until finished. */
@@ -249,7 +257,6 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&log->db_lock);
         pthread_mutex_lock(&log->lock);
         finish(batch, rc == SQLITE_OK ? 0 : log->failed);
-        pthread_cond_broadcast(&log->done);
     }
     pthread_mutex_unlock(&log->lock);
     return NULL;
@@ -282,10 +289,12 @@ BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const 
         .payload_len = payload_len,
         .result = 1,
     };
+    pthread_cond_init(&q.done, NULL);
     pthread_mutex_lock(&log->lock);
     if (log->failed || log->stopping) {
         int r = log->failed ? log->failed : -BARRA_ECANCELED;
         pthread_mutex_unlock(&log->lock);
+        pthread_cond_destroy(&q.done);
         return barra_error_set(reterr, r, "%s", log->failed ? log->failure : "the log is closing");
     }
     if (log->queue_tail) {
@@ -295,11 +304,14 @@ BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const 
     }
     log->queue_tail = &q;
     log->queued++;
-    pthread_cond_signal(&log->wake);
+    if (log->queued == 1) {
+        pthread_cond_signal(&log->wake); /* the writer may be asleep on an empty queue */
+    }
     while (q.result == 1) {
-        pthread_cond_wait(&log->done, &log->lock);
+        pthread_cond_wait(&q.done, &log->lock);
     }
     pthread_mutex_unlock(&log->lock);
+    pthread_cond_destroy(&q.done);
     if (q.result < 0) {
         return barra_error_set(reterr, q.result, "%s", log->failure);
     }
@@ -352,7 +364,6 @@ static void log_free(barra_audit_t *log)
     pthread_mutex_destroy(&log->lock);
     pthread_mutex_destroy(&log->db_lock);
     pthread_cond_destroy(&log->wake);
-    pthread_cond_destroy(&log->done);
     barra_free(log->dir);
     barra_free(log->origin);
     barra_free(log);
@@ -375,7 +386,6 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
     pthread_mutex_init(&log->lock, NULL);
     pthread_mutex_init(&log->db_lock, NULL);
     pthread_cond_init(&log->wake, NULL);
-    pthread_cond_init(&log->done, NULL);
     buf_init(&log->scratch, AUDIT_MAX_RECORD + 256);
     log->dir = barra_strdup(opts->dir);
     log->origin = barra_strdup(opts->origin ? opts->origin : "barra/audit");

@@ -21,7 +21,7 @@
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL,\n"
-    "  type TEXT NOT NULL, record BLOB NOT NULL, payload_digest BLOB);\n"
+    "  type TEXT NOT NULL, record BLOB NOT NULL, payload_digest BLOB, leaf BLOB NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS payloads(seq INTEGER PRIMARY KEY, salt BLOB NOT NULL,\n"
     "  payload BLOB NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL,\n"
@@ -115,7 +115,7 @@ int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
     }
     int r = 0;
     if (!read_only) {
-        if ((r = prepare(s, "INSERT INTO entries VALUES(?, ?, ?, ?, ?)", &s->insert_entry,
+        if ((r = prepare(s, "INSERT INTO entries VALUES(?, ?, ?, ?, ?, ?)", &s->insert_entry,
                          reterr)) < 0 ||
             (r = prepare(s, "INSERT INTO payloads VALUES(?, ?, ?)", &s->insert_payload, reterr)) <
                 0 ||
@@ -129,8 +129,11 @@ int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
             return r;
         }
     }
-    r = prepare(s, "SELECT hash FROM nodes WHERE level = ? AND idx = ?", &s->get_node, reterr);
-    if (r < 0) {
+    if ((r = prepare(s, "SELECT hash FROM nodes WHERE level = ? AND idx = ?", &s->get_node,
+                     reterr)) < 0 ||
+        (r = prepare(s, "SELECT leaf FROM entries WHERE seq = ?", &s->get_leaf, reterr)) < 0 ||
+        (r = prepare(s, "SELECT seq, leaf FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq",
+                     &s->get_leaves, reterr)) < 0) {
         audit_store_close(s);
     }
     return r;
@@ -139,7 +142,8 @@ int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
 void audit_store_close(struct audit_store *s)
 {
     sqlite3_stmt *all[] = {s->insert_entry,      s->insert_payload, s->insert_node, s->get_node,
-                           s->insert_checkpoint, s->begin,          s->commit,      s->rollback};
+                           s->insert_checkpoint, s->begin,          s->commit,      s->rollback,
+                           s->get_leaf,          s->get_leaves};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         (void)sqlite3_finalize(all[i]);
     }
@@ -181,9 +185,9 @@ int audit_store_meta_set(struct audit_store *s, const char *key, const char *val
     return rc == SQLITE_DONE ? 0 : -BARRA_EIO;
 }
 
-int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH])
+static int stored_node(struct audit_store *s, unsigned level, uint64_t index,
+                       uint8_t out[MERKLE_HASH])
 {
-    struct audit_store *s = store;
     sqlite3_stmt *st = s->get_node;
     (void)sqlite3_reset(st);
     (void)sqlite3_bind_int64(st, 1, level);
@@ -199,13 +203,77 @@ int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[ME
     return r;
 }
 
+/* A leaf hash: in its entry, or among the level-0 nodes kept for pruned entries. */
+static int leaf(struct audit_store *s, uint64_t index, uint8_t out[MERKLE_HASH])
+{
+    sqlite3_stmt *st = s->get_leaf;
+    (void)sqlite3_reset(st);
+    (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    int rc = sqlite3_step(st), r = -BARRA_ENOENT;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MERKLE_HASH) {
+        memcpy(out, sqlite3_column_blob(st, 0), MERKLE_HASH);
+        r = 0;
+    }
+    (void)sqlite3_reset(st);
+    return r == 0 ? 0 : stored_node(s, 0, index, out);
+}
+
+/* A subtree below the stored levels: folded from its (at most 128) leaf hashes. */
+static int computed_node(struct audit_store *s, unsigned level, uint64_t index,
+                         uint8_t out[MERKLE_HASH])
+{
+    uint64_t n = (uint64_t)1 << level, first = index << level;
+    uint8_t h[1u << (AUDIT_STORED_LEVEL - 1)][MERKLE_HASH];
+    uint64_t got = 0;
+    sqlite3_stmt *st = s->get_leaves;
+    (void)sqlite3_reset(st);
+    (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+    (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)(first + n));
+    while (got < n && sqlite3_step(st) == SQLITE_ROW) {
+        if ((uint64_t)sqlite3_column_int64(st, 0) != first + got ||
+            sqlite3_column_bytes(st, 1) != MERKLE_HASH) {
+            break;
+        }
+        memcpy(h[got++], sqlite3_column_blob(st, 1), MERKLE_HASH);
+    }
+    (void)sqlite3_reset(st);
+    /* Pruned leaves are not in the entries: fetch those one by one. */
+    for (uint64_t i = got; i < n; i++) {
+        if (leaf(s, first + i, h[i]) < 0) {
+            return -BARRA_ENOENT;
+        }
+    }
+    for (uint64_t width = n; width > 1; width /= 2) {
+        for (uint64_t i = 0; i < width / 2; i++) {
+            merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
+        }
+    }
+    memcpy(out, h[0], MERKLE_HASH);
+    return 0;
+}
+
+int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH])
+{
+    struct audit_store *s = store;
+    if (level == 0) {
+        return leaf(s, index, out);
+    }
+    if (level < AUDIT_STORED_LEVEL) {
+        return computed_node(s, level, index, out);
+    }
+    return stored_node(s, level, index, out);
+}
+
 int audit_store_load_edge(struct audit_store *s, struct merkle_edge *ret,
                           struct barra_error *reterr)
 {
     memset(ret, 0, sizeof(*ret));
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM nodes WHERE level = 0", -1, &st, NULL) !=
-        SQLITE_OK) {
+    /* The size: one past the newest entry, or the prune point when every entry is pruned. */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT max(coalesce((SELECT max(seq) + 1 FROM entries), 0),"
+                           " CAST((SELECT value FROM meta WHERE key = 'min_index') AS INTEGER))",
+                           -1, &st, NULL) != SQLITE_OK) {
         return audit_store_error(s, sqlite3_errcode(s->db), "cannot read the log", reterr);
     }
     int rc = sqlite3_step(st);

@@ -98,14 +98,17 @@ static int count_rows(struct verifier *v, const char *sql, uint64_t *ret)
     return r;
 }
 
-/* Level 0: each leaf hash, recomputed from its entry where the entry is still there (pruned ones
- * keep only the stored hash, vouched for by the checkpoints made before the prune). */
+/* Level 0: each leaf hash, recomputed from its entry and compared with the hash stored beside it.
+ * Pruned entries left only their hash (among the nodes), vouched for by the checkpoints made
+ * before the prune. */
 static int check_leaves(struct verifier *v, uint64_t size)
 {
-    sqlite3_stmt *nodes = NULL, *entries = NULL;
-    int r = query(v, "SELECT idx, hash FROM nodes WHERE level = 0 ORDER BY idx", &nodes);
+    sqlite3_stmt *pruned = NULL, *entries = NULL;
+    int r = query(v, "SELECT idx, hash FROM nodes WHERE level = 0 ORDER BY idx", &pruned);
     if (r == 0) {
-        r = query(v, "SELECT seq, time_ns, type, record, payload_digest FROM entries ORDER BY seq",
+        r = query(v,
+                  "SELECT seq, time_ns, type, record, payload_digest, leaf FROM entries ORDER BY "
+                  "seq",
                   &entries);
     }
     v->tree.level[0] = size ? barra_malloc(size * MERKLE_HASH) : NULL;
@@ -115,20 +118,22 @@ static int check_leaves(struct verifier *v, uint64_t size)
         r = fail(v, -BARRA_ENOMEM, "out of memory verifying %llu entries",
                  (unsigned long long)size);
     }
-    int erc = entries ? sqlite3_step(entries) : SQLITE_DONE;
-    int64_t last_time = INT64_MIN;
-    for (uint64_t i = 0; r == 0 && i < size; i++) {
-        if (sqlite3_step(nodes) != SQLITE_ROW || (uint64_t)sqlite3_column_int64(nodes, 0) != i ||
-            sqlite3_column_bytes(nodes, 1) != MERKLE_HASH) {
-            r = tampered(v, "the tree hash of entry %llu is missing or malformed",
+    for (uint64_t i = 0; r == 0 && i < v->min_index; i++) {
+        if (sqlite3_step(pruned) != SQLITE_ROW || (uint64_t)sqlite3_column_int64(pruned, 0) != i ||
+            sqlite3_column_bytes(pruned, 1) != MERKLE_HASH) {
+            r = tampered(v, "the hash kept for pruned entry %llu is missing",
                          (unsigned long long)i);
             break;
         }
-        const uint8_t *stored = sqlite3_column_blob(nodes, 1);
-        if (i < v->min_index) {
-            memcpy(v->tree.level[0][i], stored, MERKLE_HASH);
-            continue;
-        }
+        memcpy(v->tree.level[0][i], sqlite3_column_blob(pruned, 1), MERKLE_HASH);
+    }
+    if (r == 0 && sqlite3_step(pruned) == SQLITE_ROW) {
+        r = tampered(v, "a leaf hash is kept for entry %lld, which was not pruned",
+                     (long long)sqlite3_column_int64(pruned, 0));
+    }
+    int erc = r == 0 ? sqlite3_step(entries) : SQLITE_DONE;
+    int64_t last_time = INT64_MIN;
+    for (uint64_t i = v->min_index; r == 0 && i < size; i++) {
         if (erc != SQLITE_ROW || (uint64_t)sqlite3_column_int64(entries, 0) != i) {
             r = tampered(v, "entry %llu is missing (the log was cut or rows were deleted)",
                          (unsigned long long)i);
@@ -155,7 +160,8 @@ static int check_leaves(struct verifier *v, uint64_t size)
             e.record = "";
         }
         audit_entry_leaf_hash(&e, &v->scratch, v->tree.level[0][i]);
-        if (memcmp(v->tree.level[0][i], stored, MERKLE_HASH) != 0) {
+        if (sqlite3_column_bytes(entries, 5) != MERKLE_HASH ||
+            memcmp(v->tree.level[0][i], sqlite3_column_blob(entries, 5), MERKLE_HASH) != 0) {
             r = tampered(v,
                          "entry %llu does not match its leaf hash: the entry or the hash was "
                          "altered",
@@ -168,21 +174,17 @@ static int check_leaves(struct verifier *v, uint64_t size)
         last_time = e.time_ns;
         erc = sqlite3_step(entries);
     }
-    if (r == 0 && sqlite3_step(nodes) != SQLITE_DONE) {
-        r = tampered(v, "there are more leaf hashes than the tree has entries");
-    }
     if (r == 0 && erc == SQLITE_ROW) {
-        r = tampered(v,
-                     "entry %lld is outside the tree (an entry was added without its hash, or "
-                     "the entries were reordered)",
+        r = tampered(v, "entry %lld is outside the tree (the entries were reordered or renumbered)",
                      (long long)sqlite3_column_int64(entries, 0));
     }
-    (void)sqlite3_finalize(nodes);
+    (void)sqlite3_finalize(pruned);
     (void)sqlite3_finalize(entries);
     return r;
 }
 
-/* Every higher level: recomputed from the one below and compared with what is stored. */
+/* Every higher level recomputed from the one below; from AUDIT_STORED_LEVEL up, compared with the
+ * hashes the log stores (and uses for proofs). */
 static int check_levels(struct verifier *v)
 {
     sqlite3_stmt *st;
@@ -200,6 +202,9 @@ static int check_levels(struct verifier *v)
         for (uint64_t i = 0; i < n; i++) {
             merkle_node_hash(v->tree.level[level - 1][2 * i], v->tree.level[level - 1][2 * i + 1],
                              v->tree.level[level][i]);
+            if (level < AUDIT_STORED_LEVEL) {
+                continue;
+            }
             if (rc != SQLITE_ROW || sqlite3_column_int(st, 0) != (int)level ||
                 (uint64_t)sqlite3_column_int64(st, 1) != i || sqlite3_column_bytes(st, 2) != 32 ||
                 memcmp(sqlite3_column_blob(st, 2), v->tree.level[level][i], MERKLE_HASH) != 0) {
@@ -432,7 +437,10 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
         r = load_identity(&v, o);
     }
     if (r == 0) {
-        r = count_rows(&v, "SELECT count(*) FROM nodes WHERE level = 0", &size);
+        r = count_rows(&v,
+                       "SELECT max(coalesce((SELECT max(seq) + 1 FROM entries), 0),"
+                       " CAST((SELECT value FROM meta WHERE key = 'min_index') AS INTEGER))",
+                       &size);
     }
     if (r == 0) {
         r = check_leaves(&v, size);

@@ -50,6 +50,12 @@ expect_status 0 "$BARRA" log verify --log "$T/c"
 expect_status 1 "$BARRA" log verify --log "$T/c" --trusted-checkpoint "$T/cp300"
 expect_grep "$T/out" 'signs 300 entries but the log has 200'
 
+# 3b. A leaf hash kept with its entry, altered.
+cp -r "$L" "$T/c2"
+sql "$T/c2" "UPDATE entries SET leaf = zeroblob(32) WHERE seq = 9;"
+expect_status 1 "$BARRA" log verify --log "$T/c2"
+expect_grep "$T/out" 'FAILED: entry 9 does not match its leaf hash'
+
 # 4. Reordered entries.
 cp -r "$L" "$T/d"
 sql "$T/d" "UPDATE entries SET seq = -1 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = 4;
@@ -94,9 +100,9 @@ expect_grep "$T/out" 'FAILED: .*not signed by the log.s key'
 
 # 9. A tree hash altered along with nothing else.
 cp -r "$L" "$T/h"
-sql "$T/h" "UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3;"
+sql "$T/h" "UPDATE nodes SET hash = zeroblob(32) WHERE level = 8 AND idx = 0;"
 expect_status 1 "$BARRA" log verify --log "$T/h"
-expect_grep "$T/out" 'tree hash at level 2, index 3'
+expect_grep "$T/out" 'tree hash at level 8, index 0'
 
 # 10. A stored checkpoint altered.
 cp -r "$L" "$T/i"
