@@ -40,10 +40,9 @@ struct audit_entry {
     uint8_t payload_digest[32]; /* SHA-256(salt || payload) */
 };
 
-/* The leaf bytes: version, seq, time, type, record, payload digest (docs/audit-log.md). */
-int audit_leaf_encode(const struct audit_entry *e, struct buf *out);
-void audit_entry_leaf_hash(const struct audit_entry *e, struct buf *scratch,
-                           uint8_t out[MERKLE_HASH]);
+/* The leaf hash of an entry (audit-leaf.c describes the bytes). -BARRA_EINVAL for a type or
+ * record of a size the format cannot hold. */
+int audit_entry_leaf_hash(const struct audit_entry *e, uint8_t out[MERKLE_HASH]);
 void audit_payload_digest(const uint8_t salt[AUDIT_SALT], const void *payload, size_t len,
                           uint8_t out[32]);
 
@@ -127,7 +126,6 @@ struct barra_audit {
     char failure[256]; /* and what happened */
     uint64_t checkpoint_size;
     int64_t checkpoint_time_ns;
-    struct buf scratch; /* the writer's leaf buffer */
 };
 
 int64_t audit_now_ns(void);

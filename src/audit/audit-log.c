@@ -97,7 +97,9 @@ static int write_entry(barra_audit_t *log, struct audit_request *q, uint64_t seq
         audit_payload_digest(salt, q->payload, q->payload_len, e.payload_digest);
     }
     uint8_t leaf[MERKLE_HASH];
-    audit_entry_leaf_hash(&e, &log->scratch, leaf);
+    if (audit_entry_leaf_hash(&e, leaf) < 0) {
+        return SQLITE_TOOBIG;
+    }
     sqlite3_stmt *st = s->insert_entry;
     (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     (void)sqlite3_bind_int64(st, 2, now);
@@ -360,7 +362,6 @@ static void log_free(barra_audit_t *log)
 {
     audit_signer_done(&log->signer);
     audit_store_close(&log->store);
-    buf_done(&log->scratch);
     pthread_mutex_destroy(&log->lock);
     pthread_mutex_destroy(&log->db_lock);
     pthread_cond_destroy(&log->wake);
@@ -386,7 +387,6 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
     pthread_mutex_init(&log->lock, NULL);
     pthread_mutex_init(&log->db_lock, NULL);
     pthread_cond_init(&log->wake, NULL);
-    buf_init(&log->scratch, AUDIT_MAX_RECORD + 256);
     log->dir = barra_strdup(opts->dir);
     log->origin = barra_strdup(opts->origin ? opts->origin : "barra/audit");
     int r = log->dir && log->origin ? 0 : barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");

@@ -27,11 +27,14 @@ void merkle_leaf_hash(const void *data, size_t len, uint8_t out[MERKLE_HASH])
 void merkle_node_hash(const uint8_t left[MERKLE_HASH], const uint8_t right[MERKLE_HASH],
                       uint8_t out[MERKLE_HASH])
 {
-    uint8_t buf[1 + 2 * MERKLE_HASH];
-    buf[0] = 0x01;
-    memcpy(buf + 1, left, MERKLE_HASH);
-    memcpy(buf + 1 + MERKLE_HASH, right, MERKLE_HASH);
-    SHA256(buf, sizeof(buf), out);
+    /* Not the one-shot SHA256(): in OpenSSL 3 it fetches a digest (locks, allocations) per call. */
+    SHA256_CTX c;
+    static const uint8_t prefix = 0x01;
+    SHA256_Init(&c);
+    SHA256_Update(&c, &prefix, 1);
+    SHA256_Update(&c, left, MERKLE_HASH);
+    SHA256_Update(&c, right, MERKLE_HASH);
+    SHA256_Final(out, &c);
 }
 
 /* The largest power of two smaller than n (n > 1). */

@@ -18,30 +18,12 @@
 
 #include "core/banned.h"
 
-/* The recomputed tree, level by level, in memory (32 bytes per hash, two hashes per entry). */
-struct tree {
-    uint8_t (*level[64])[MERKLE_HASH];
-    uint64_t count[64];
-    unsigned levels;
+/* A checkpoint to hold the tree against when the stream of leaves reaches its size. */
+struct expected_root {
+    uint64_t size;
+    uint8_t root[MERKLE_HASH];
+    char where[300];
 };
-
-static int tree_node(void *ud, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH])
-{
-    const struct tree *t = ud;
-    if (level >= t->levels || index >= t->count[level]) {
-        return -BARRA_ENOENT;
-    }
-    memcpy(out, t->level[level][index], MERKLE_HASH);
-    return 0;
-}
-
-static void tree_done(struct tree *t)
-{
-    for (unsigned i = 0; i < t->levels; i++) {
-        barra_free(t->level[i]);
-    }
-    memset(t, 0, sizeof(*t));
-}
 
 struct verifier {
     struct audit_store store;
@@ -49,8 +31,10 @@ struct verifier {
     uint8_t public_key[32];
     uint64_t min_index;
     uint64_t signed_size; /* of the newest checkpoint in the log */
-    struct tree tree;
-    struct buf scratch;
+    uint64_t size;        /* entries in the tree */
+    struct expected_root *roots;
+    size_t nroots, caproots;
+    uint64_t stored_nodes; /* stored subtree hashes the entries made */
     struct barra_audit_verify_report *report;
     struct barra_error *reterr;
 };
@@ -98,10 +82,34 @@ static int count_rows(struct verifier *v, const char *sql, uint64_t *ret)
     return r;
 }
 
-/* Level 0: each leaf hash, recomputed from its entry and compared with the hash stored beside it.
- * Pruned entries left only their hash (among the nodes), vouched for by the checkpoints made
- * before the prune. */
-static int check_leaves(struct verifier *v, uint64_t size)
+/* A stored subtree hash, as the recomputed tree makes it: it must be there and equal. */
+static int check_stored_node(void *ud, unsigned level, uint64_t index,
+                             const uint8_t hash[MERKLE_HASH])
+{
+    struct verifier *v = ud;
+    if (level < AUDIT_STORED_LEVEL) {
+        return 0;
+    }
+    uint8_t stored[MERKLE_HASH];
+    if (audit_store_node(&v->store, level, index, stored) < 0 ||
+        memcmp(stored, hash, MERKLE_HASH) != 0) {
+        return tampered(v, "the tree hash at level %u, index %llu is missing or wrong", level,
+                        (unsigned long long)index);
+    }
+    v->stored_nodes++;
+    return 0;
+}
+
+static int cmp_root(const void *a, const void *b)
+{
+    const struct expected_root *x = a, *y = b;
+    return (x->size > y->size) - (x->size < y->size);
+}
+
+/* One pass over the leaves: each recomputed from its entry (pruned ones taken as kept), appended
+ * to the tree's right edge, every stored subtree hash compared as it completes, and each
+ * checkpoint's root compared when the tree reaches its size. Memory stays constant. */
+static int check_tree(struct verifier *v)
 {
     sqlite3_stmt *pruned = NULL, *entries = NULL;
     int r = query(v, "SELECT idx, hash FROM nodes WHERE level = 0 ORDER BY idx", &pruned);
@@ -111,119 +119,102 @@ static int check_leaves(struct verifier *v, uint64_t size)
                   "seq",
                   &entries);
     }
-    v->tree.level[0] = size ? barra_malloc(size * MERKLE_HASH) : NULL;
-    v->tree.count[0] = size;
-    v->tree.levels = 1;
-    if (r == 0 && size && v->tree.level[0] == NULL) {
-        r = fail(v, -BARRA_ENOMEM, "out of memory verifying %llu entries",
-                 (unsigned long long)size);
+    qsort(v->roots, v->nroots, sizeof(*v->roots), cmp_root);
+    size_t next_root = 0;
+    struct merkle_edge edge;
+    memset(&edge, 0, sizeof(edge));
+    int erc = SQLITE_DONE;
+    if (r == 0) {
+        erc = sqlite3_step(entries);
     }
-    for (uint64_t i = 0; r == 0 && i < v->min_index; i++) {
-        if (sqlite3_step(pruned) != SQLITE_ROW || (uint64_t)sqlite3_column_int64(pruned, 0) != i ||
-            sqlite3_column_bytes(pruned, 1) != MERKLE_HASH) {
-            r = tampered(v, "the hash kept for pruned entry %llu is missing",
-                         (unsigned long long)i);
-            break;
-        }
-        memcpy(v->tree.level[0][i], sqlite3_column_blob(pruned, 1), MERKLE_HASH);
-    }
-    if (r == 0 && sqlite3_step(pruned) == SQLITE_ROW) {
-        r = tampered(v, "a leaf hash is kept for entry %lld, which was not pruned",
-                     (long long)sqlite3_column_int64(pruned, 0));
-    }
-    int erc = r == 0 ? sqlite3_step(entries) : SQLITE_DONE;
     int64_t last_time = INT64_MIN;
-    for (uint64_t i = v->min_index; r == 0 && i < size; i++) {
-        if (erc != SQLITE_ROW || (uint64_t)sqlite3_column_int64(entries, 0) != i) {
-            r = tampered(v, "entry %llu is missing (the log was cut or rows were deleted)",
-                         (unsigned long long)i);
-            break;
-        }
-        struct audit_entry e = {
-            .seq = i,
-            .time_ns = sqlite3_column_int64(entries, 1),
-            .type = (const char *)sqlite3_column_text(entries, 2),
-            .type_len = (size_t)sqlite3_column_bytes(entries, 2),
-            .record = sqlite3_column_blob(entries, 3),
-            .record_len = (size_t)sqlite3_column_bytes(entries, 3),
-            .has_payload = sqlite3_column_type(entries, 4) != SQLITE_NULL,
-        };
-        if (e.has_payload) {
-            if (sqlite3_column_bytes(entries, 4) != 32) {
-                r = tampered(v, "entry %llu: its payload digest is malformed",
+    for (uint64_t i = 0; r == 0 && i < v->size; i++) {
+        uint8_t leaf[MERKLE_HASH];
+        if (i < v->min_index) {
+            if (sqlite3_step(pruned) != SQLITE_ROW ||
+                (uint64_t)sqlite3_column_int64(pruned, 0) != i ||
+                sqlite3_column_bytes(pruned, 1) != MERKLE_HASH) {
+                r = tampered(v, "the hash kept for pruned entry %llu is missing",
                              (unsigned long long)i);
                 break;
             }
-            memcpy(e.payload_digest, sqlite3_column_blob(entries, 4), 32);
+            memcpy(leaf, sqlite3_column_blob(pruned, 1), MERKLE_HASH);
+        } else {
+            if (erc != SQLITE_ROW || (uint64_t)sqlite3_column_int64(entries, 0) != i) {
+                r = tampered(v, "entry %llu is missing (the log was cut or rows were deleted)",
+                             (unsigned long long)i);
+                break;
+            }
+            struct audit_entry e = {
+                .seq = i,
+                .time_ns = sqlite3_column_int64(entries, 1),
+                .type = (const char *)sqlite3_column_text(entries, 2),
+                .type_len = (size_t)sqlite3_column_bytes(entries, 2),
+                .record = sqlite3_column_blob(entries, 3),
+                .record_len = (size_t)sqlite3_column_bytes(entries, 3),
+                .has_payload = sqlite3_column_type(entries, 4) != SQLITE_NULL,
+            };
+            if (e.has_payload) {
+                if (sqlite3_column_bytes(entries, 4) != 32) {
+                    r = tampered(v, "entry %llu: its payload digest is malformed",
+                                 (unsigned long long)i);
+                    break;
+                }
+                memcpy(e.payload_digest, sqlite3_column_blob(entries, 4), 32);
+            }
+            if (e.record == NULL) {
+                e.record = "";
+            }
+            if (audit_entry_leaf_hash(&e, leaf) < 0 ||
+                sqlite3_column_bytes(entries, 5) != MERKLE_HASH ||
+                memcmp(leaf, sqlite3_column_blob(entries, 5), MERKLE_HASH) != 0) {
+                r = tampered(v,
+                             "entry %llu does not match its leaf hash: the entry or the hash "
+                             "was altered",
+                             (unsigned long long)i);
+                break;
+            }
+            if (e.time_ns < last_time) {
+                v->report->clock_steps_back++;
+            }
+            last_time = e.time_ns;
+            erc = sqlite3_step(entries);
         }
-        if (e.record == NULL) {
-            e.record = "";
-        }
-        audit_entry_leaf_hash(&e, &v->scratch, v->tree.level[0][i]);
-        if (sqlite3_column_bytes(entries, 5) != MERKLE_HASH ||
-            memcmp(v->tree.level[0][i], sqlite3_column_blob(entries, 5), MERKLE_HASH) != 0) {
-            r = tampered(v,
-                         "entry %llu does not match its leaf hash: the entry or the hash was "
-                         "altered",
-                         (unsigned long long)i);
+        if ((r = merkle_edge_append(&edge, leaf, check_stored_node, v)) < 0) {
             break;
         }
-        if (e.time_ns < last_time) {
-            v->report->clock_steps_back++;
+        for (; next_root < v->nroots && v->roots[next_root].size == edge.size; next_root++) {
+            uint8_t root[MERKLE_HASH];
+            merkle_edge_root(&edge, root);
+            if (memcmp(root, v->roots[next_root].root, MERKLE_HASH) != 0) {
+                r = tampered(v,
+                             "%s (size %llu) does not match the log's tree of that size: its "
+                             "history was rewritten or forked",
+                             v->roots[next_root].where, (unsigned long long)edge.size);
+                break;
+            }
         }
-        last_time = e.time_ns;
-        erc = sqlite3_step(entries);
+    }
+    if (r == 0 && v->min_index <= v->size && sqlite3_step(pruned) == SQLITE_ROW) {
+        r = tampered(v, "a leaf hash is kept for an entry that was not pruned");
     }
     if (r == 0 && erc == SQLITE_ROW) {
         r = tampered(v, "entry %lld is outside the tree (the entries were reordered or renumbered)",
                      (long long)sqlite3_column_int64(entries, 0));
+    }
+    uint64_t stored = 0;
+    if (r == 0 && (r = count_rows(v, "SELECT count(*) FROM nodes WHERE level > 0", &stored)) == 0 &&
+        stored != v->stored_nodes) {
+        r = tampered(v, "the log holds %llu tree hashes its entries do not make",
+                     (unsigned long long)(stored - v->stored_nodes));
     }
     (void)sqlite3_finalize(pruned);
     (void)sqlite3_finalize(entries);
     return r;
 }
 
-/* Every higher level recomputed from the one below; from AUDIT_STORED_LEVEL up, compared with the
- * hashes the log stores (and uses for proofs). */
-static int check_levels(struct verifier *v)
-{
-    sqlite3_stmt *st;
-    int r = query(v, "SELECT level, idx, hash FROM nodes WHERE level > 0 ORDER BY level, idx", &st);
-    int rc = r == 0 ? sqlite3_step(st) : SQLITE_DONE;
-    for (unsigned level = 1; r == 0 && level < 64 && v->tree.count[level - 1] >= 2; level++) {
-        uint64_t n = v->tree.count[level - 1] / 2;
-        v->tree.level[level] = barra_malloc(n * MERKLE_HASH);
-        if (v->tree.level[level] == NULL) {
-            r = fail(v, -BARRA_ENOMEM, "out of memory verifying the tree");
-            break;
-        }
-        v->tree.count[level] = n;
-        v->tree.levels = level + 1;
-        for (uint64_t i = 0; i < n; i++) {
-            merkle_node_hash(v->tree.level[level - 1][2 * i], v->tree.level[level - 1][2 * i + 1],
-                             v->tree.level[level][i]);
-            if (level < AUDIT_STORED_LEVEL) {
-                continue;
-            }
-            if (rc != SQLITE_ROW || sqlite3_column_int(st, 0) != (int)level ||
-                (uint64_t)sqlite3_column_int64(st, 1) != i || sqlite3_column_bytes(st, 2) != 32 ||
-                memcmp(sqlite3_column_blob(st, 2), v->tree.level[level][i], MERKLE_HASH) != 0) {
-                r = tampered(v, "the tree hash at level %u, index %llu is missing or wrong", level,
-                             (unsigned long long)i);
-                break;
-            }
-            rc = sqlite3_step(st);
-        }
-    }
-    if (r == 0 && rc == SQLITE_ROW) {
-        r = tampered(v, "the log holds a tree hash (level %d, index %lld) its entries do not make",
-                     sqlite3_column_int(st, 0), (long long)sqlite3_column_int64(st, 1));
-    }
-    (void)sqlite3_finalize(st);
-    return r;
-}
-
-/* A checkpoint must be signed by the log's key and sign the tree the entries make. */
+/* A checkpoint must be signed by the log's key; its root is checked when the tree reaches its
+ * size (check_tree). */
 static int check_note(struct verifier *v, const char *note, size_t len, const char *where,
                       struct audit_checkpoint *ret)
 {
@@ -234,22 +225,28 @@ static int check_note(struct verifier *v, const char *note, size_t len, const ch
     if (strcmp(ret->origin, v->origin) != 0) {
         return tampered(v, "%s is for another log (\"%s\")", where, ret->origin);
     }
-    uint64_t size = v->tree.count[0];
-    if (ret->size > size) {
+    if (ret->size > v->size) {
         return tampered(v,
                         "%s signs %llu entries but the log has %llu: entries were removed or an "
                         "older copy of the log was restored",
-                        where, (unsigned long long)ret->size, (unsigned long long)size);
+                        where, (unsigned long long)ret->size, (unsigned long long)v->size);
     }
-    uint8_t root[MERKLE_HASH];
-    struct merkle_source src = {tree_node, &v->tree};
-    if (ret->size > 0 &&
-        (merkle_root(&src, ret->size, root) < 0 || memcmp(root, ret->root, MERKLE_HASH) != 0)) {
-        return tampered(v,
-                        "%s (size %llu) does not match the log's tree of that size: its history "
-                        "was rewritten or forked",
-                        where, (unsigned long long)ret->size);
+    if (ret->size == 0) {
+        return 0;
     }
+    if (v->nroots == v->caproots) {
+        size_t cap = v->caproots ? 2 * v->caproots : 64;
+        struct expected_root *roots = barra_reallocarray(v->roots, cap, sizeof(*roots));
+        if (roots == NULL) {
+            return fail(v, -BARRA_ENOMEM, "out of memory");
+        }
+        v->roots = roots;
+        v->caproots = cap;
+    }
+    struct expected_root *er = &v->roots[v->nroots++];
+    er->size = ret->size;
+    memcpy(er->root, ret->root, MERKLE_HASH);
+    (void)snprintf(er->where, sizeof(er->where), "%s", where);
     v->report->checkpoints++;
     return 0;
 }
@@ -429,7 +426,6 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
     }
     memset(ret, 0, sizeof(*ret));
     struct verifier v = {.report = ret, .reterr = reterr};
-    buf_init(&v.scratch, AUDIT_MAX_RECORD + 256);
     int r = audit_store_open(&v.store, o->dir, true, reterr);
     uint64_t size = 0;
     char *newest = NULL;
@@ -441,12 +437,7 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
                        "SELECT max(coalesce((SELECT max(seq) + 1 FROM entries), 0),"
                        " CAST((SELECT value FROM meta WHERE key = 'min_index') AS INTEGER))",
                        &size);
-    }
-    if (r == 0) {
-        r = check_leaves(&v, size);
-    }
-    if (r == 0) {
-        r = check_levels(&v);
+        v.size = size;
     }
     if (r == 0) {
         r = check_stored_checkpoints(&v, &newest);
@@ -456,6 +447,9 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
     }
     if (r == 0 && o->trusted_checkpoint && access(o->trusted_checkpoint, F_OK) == 0) {
         r = check_file(&v, o->trusted_checkpoint);
+    }
+    if (r == 0) {
+        r = check_tree(&v);
     }
     if (r == 0) {
         r = check_payloads(&v);
@@ -472,8 +466,7 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
     ret->size = size;
     ret->min_index = v.min_index;
     barra_free(newest);
-    tree_done(&v.tree);
-    buf_done(&v.scratch);
+    barra_free(v.roots);
     audit_store_close(&v.store);
     return r;
 }
