@@ -98,6 +98,14 @@ BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_
                                                 const uint8_t new_root[32],
                                                 const uint8_t proof[][32], size_t n);
 
+/* Retention: removes the entries (and payloads) written before `before_ns` (Unix nanoseconds),
+ * in whole groups of 256 from the start of the log. First a "prune" entry records what goes (the
+ * new minimum index, the cutoff, the root of the tree at that index) and a checkpoint signs it;
+ * then the entries go, their leaf hashes stay, so every proof and checkpoint still verifies.
+ * *ret_min_index is the first entry kept (unchanged when nothing was old enough). */
+BARRA_EXPORT int barra_audit_prune(barra_audit_t *log, int64_t before_ns,
+                                   uint64_t *ret_min_index, struct barra_error *reterr);
+
 /* Writes what an outside verifier needs into `outdir` (docs/audit-log.md, "Export"): the verifier
  * key, every checkpoint, every entry (the fields its leaf commits to, the record in base64) and the
  * leaf hashes of pruned entries. Payloads are not exported. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <barra/barra.h>
 
@@ -23,6 +24,7 @@ static const char log_usage[] =
     "       barra log checkpoint [--log DIR]\n"
     "       barra log key [--log DIR]\n"
     "       barra log export [--log DIR] OUTDIR\n"
+    "       barra log prune [--log DIR] (--keep-days N | --before TIME)\n"
     "\n"
     "append      appends each line of standard input (a JSON record) and prints its index once it\n"
     "            is durable, one a line; bad lines are reported and skipped\n"
@@ -32,6 +34,8 @@ static const char log_usage[] =
     "            (JSON, docs/audit-log.md); exits 0 only if the proof exists and checks\n"
     "checkpoint  signs a checkpoint of the log now and prints it\n"
     "key         prints the verifier key that auditors use (--key of verify)\n"
+    "prune       removes entries older than the retention period (in groups of 256, after a\n"
+    "            signed prune record); their hashes stay, so the log still verifies\n"
     "export      writes the entries, checkpoints and verifier key to OUTDIR for an outside\n"
     "            verifier (tests/audit/verify-export.py is one)\n"
     "\n"
@@ -44,6 +48,8 @@ static const char log_usage[] =
     "  --trusted-checkpoint F  verify: a checkpoint kept outside the log's folder; the log must\n"
     "                          contain its tree; replaced by the newest one when all verifies\n"
     "  --checkpoint F          verify: another checkpoint to hold the log against (repeatable)\n"
+    "  --keep-days N           prune: keep the entries of the last N days\n"
+    "  --before TIME           prune: remove entries older than TIME (RFC 3339)\n"
     "\n"
     "Exit status: 0 success; 1 verification failed or the proof does not hold; 2 usage or I/O.\n";
 
@@ -57,6 +63,8 @@ enum {
     OPT_SIZE,
     OPT_FROM,
     OPT_TO,
+    OPT_KEEP_DAYS,
+    OPT_BEFORE,
 };
 
 static const struct option log_options[] = {
@@ -70,6 +78,8 @@ static const struct option log_options[] = {
     {"size", required_argument, NULL, OPT_SIZE},
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
+    {"keep-days", required_argument, NULL, OPT_KEEP_DAYS},
+    {"before", required_argument, NULL, OPT_BEFORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -83,6 +93,8 @@ struct log_args {
     const char **checkpoints;
     size_t ncheckpoints;
     long long index, size, from, to;
+    long long keep_days;
+    const char *before;
 };
 
 static int open_log(const struct log_args *a, bool read_only, barra_audit_t **ret)
@@ -331,6 +343,60 @@ static int cmd_export(const struct log_args *a, const char *outdir)
     return r < 0 ? 2 : 0;
 }
 
+/* RFC 3339 with a zone, to Unix nanoseconds. */
+static bool parse_time(const char *s, int64_t *ret)
+{
+    struct tm tm = {0};
+    char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (rest == NULL) {
+        return false;
+    }
+    long off = 0;
+    if (*rest == 'Z' && rest[1] == '\0') {
+        off = 0;
+    } else if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
+        off = (atol(rest + 1) * 60 + atol(rest + 4)) * 60 * (*rest == '-' ? -1 : 1);
+    } else {
+        return false;
+    }
+    *ret = ((int64_t)timegm(&tm) - off) * 1000000000;
+    return true;
+}
+
+static int cmd_prune(const struct log_args *a)
+{
+    int64_t before;
+    if (a->before) {
+        if (!parse_time(a->before, &before)) {
+            fprintf(stderr,
+                    "barra log prune: --before takes RFC 3339, e.g. 2026-01-01T00:00:00+08:00\n");
+            return 2;
+        }
+    } else if (a->keep_days > 0) {
+        before = ((int64_t)time(NULL) - a->keep_days * 86400) * 1000000000;
+    } else {
+        fprintf(stderr, "barra log prune: give --keep-days N or --before TIME\n");
+        return 2;
+    }
+    barra_audit_t *log;
+    if (open_log(a, false, &log) < 0) {
+        return 2;
+    }
+    struct barra_error err;
+    uint64_t min;
+    int r = barra_audit_prune(log, before, &min, &err);
+    if (r < 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+    } else {
+        printf("entries before %llu are pruned; their hashes are kept\n", (unsigned long long)min);
+    }
+    if (barra_audit_close(log, &err) < 0 && r == 0) {
+        fprintf(stderr, "barra log: %s\n", err.message);
+        r = -1;
+    }
+    return r < 0 ? 2 : 0;
+}
+
 static const char *default_dir(char *buf, size_t cap)
 {
     const char *base = secure_getenv("BARRA_DATA_DIR");
@@ -411,6 +477,15 @@ int cmd_log(int argc, char **argv)
               : c == OPT_FROM ? &a.from
                               : &a.to) = v;
             break;
+        case OPT_KEEP_DAYS:
+            if (!number(optarg, &a.keep_days) || a.keep_days > 100000) {
+                fprintf(stderr, "barra log: --keep-days takes a number of days\n");
+                return 2;
+            }
+            break;
+        case OPT_BEFORE:
+            a.before = optarg;
+            break;
         case 'h':
             fputs(log_usage, stdout);
             return 0;
@@ -446,6 +521,9 @@ int cmd_log(int argc, char **argv)
     }
     if (strcmp(sub, "export") == 0) {
         return cmd_export(&a, outdir);
+    }
+    if (strcmp(sub, "prune") == 0) {
+        return cmd_prune(&a);
     }
     if (strcmp(sub, "checkpoint") == 0 || strcmp(sub, "key") == 0) {
         return cmd_checkpoint(&a, strcmp(sub, "key") == 0);

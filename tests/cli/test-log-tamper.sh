@@ -109,4 +109,24 @@ cp -r "$L" "$T/i"
 sql "$T/i" "UPDATE checkpoints SET note = replace(note, char(10) || '300' || char(10), char(10) || '299' || char(10)) WHERE size = 300;"
 expect_status 1 "$BARRA" log verify --log "$T/i"
 expect_grep "$T/out" 'FAILED: .*checkpoint of size 300'
+# 11. Retention: a prune keeps the log verifiable, against the checkpoint trusted before it.
+make_log "$T/p" 600
+expect_status 0 "$BARRA" log verify --log "$T/p" --trusted-checkpoint "$T/p-trusted"
+expect_status 0 "$BARRA" log prune --log "$T/p" --before 2099-01-01T00:00:00Z
+expect_grep "$T/out" 'entries before 512 are pruned'
+cp "$T/p-trusted" "$T/p-before-prune"
+expect_status 0 "$BARRA" log verify --log "$T/p" --trusted-checkpoint "$T/p-trusted"
+expect_grep "$T/out" '^ok: 601 entries \(512 pruned\)'
+expect_status 0 "$BARRA" log proof --log "$T/p" --index 3
+# 12. An altered prune record.
+cp -r "$T/p" "$T/q"
+sql "$T/q" "UPDATE entries SET record = replace(record, '\"min_index\":512', '\"min_index\":256') WHERE type = 'prune';"
+expect_status 1 "$BARRA" log verify --log "$T/q"
+expect_grep "$T/out" 'FAILED: entry 600 does not match its leaf hash'
+# 13. Entries deleted outside a prune: the minimum raised, no record saying so.
+cp -r "$L" "$T/s"
+sql "$T/s" "INSERT INTO nodes SELECT 0, seq, leaf FROM entries WHERE seq < 256;
+    UPDATE meta SET value = '256' WHERE key = 'min_index'; DELETE FROM entries WHERE seq < 256;"
+expect_status 1 "$BARRA" log verify --log "$T/s"
+expect_grep "$T/out" 'entries below 256 are gone but the last prune record says 0'
 finish
