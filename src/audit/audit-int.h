@@ -67,6 +67,8 @@ int audit_store_meta_set(struct audit_store *s, const char *key, const char *val
 int audit_store_load_edge(struct audit_store *s, struct merkle_edge *ret,
                           struct barra_error *reterr);
 int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH]);
+/* The time of the newest entry (0 for an empty log). */
+int64_t audit_store_last_time(struct audit_store *s);
 /* A SQLite failure as a barra error with the database's own message. */
 int audit_store_error(struct audit_store *s, int rc, const char *what, struct barra_error *reterr);
 
@@ -129,5 +131,7 @@ struct barra_audit {
 };
 
 int64_t audit_now_ns(void);
+/* Test hook: the clock entries are stamped with (NULL: the system's wall clock). */
+extern int64_t (*audit_clock)(void);
 
 #endif

@@ -29,6 +29,13 @@ struct audit_request {
     pthread_cond_t done; /* signalled for this request alone: no herd of waiters woken per batch */
 };
 
+int64_t (*audit_clock)(void);
+
+static int64_t wall_clock(void)
+{
+    return audit_clock ? audit_clock() : audit_now_ns();
+}
+
 int64_t audit_now_ns(void)
 {
     struct timespec ts;
@@ -142,9 +149,19 @@ static int commit_batch(barra_audit_t *log, struct audit_request *batch)
 {
     struct audit_store *s = &log->store;
     struct merkle_edge before = log->edge;
-    int64_t now = audit_now_ns();
+    int64_t now = wall_clock();
     int rc = step_done(s->begin);
     uint64_t seq = log->edge.size;
+    /* The wall clock went back (an NTP step, a wrong manual setting, a restored VM): say so in
+     * the log itself, before the entries that carry the earlier time. */
+    if (rc == SQLITE_OK && now < log->last_time_ns) {
+        char rec[160];
+        int n = snprintf(rec, sizeof(rec),
+                         "{\"event\":\"clock_went_back\",\"previous_ns\":%lld,\"now_ns\":%lld}",
+                         (long long)log->last_time_ns, (long long)now);
+        struct audit_request clock = {.type = "clock", .record = rec, .record_len = (size_t)n};
+        rc = write_entry(log, &clock, seq++, now);
+    }
     for (struct audit_request *q = batch; rc == SQLITE_OK && q; q = q->next) {
         q->index = seq;
         rc = write_entry(log, q, seq++, now);
@@ -414,6 +431,9 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
     }
     if (r == 0) {
         r = audit_store_load_edge(&log->store, &log->edge, reterr);
+    }
+    if (r == 0) {
+        log->last_time_ns = audit_store_last_time(&log->store);
     }
     if (r == 0 && !opts->read_only) {
         if (pthread_create(&log->writer, NULL, writer_main, log) != 0) {

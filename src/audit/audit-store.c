@@ -267,6 +267,20 @@ int audit_store_node(void *store, unsigned level, uint64_t index, uint8_t out[ME
     return stored_node(s, level, index, out);
 }
 
+int64_t audit_store_last_time(struct audit_store *s)
+{
+    sqlite3_stmt *st;
+    int64_t t = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT time_ns FROM entries ORDER BY seq DESC LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            t = sqlite3_column_int64(st, 0);
+        }
+        (void)sqlite3_finalize(st);
+    }
+    return t;
+}
+
 int audit_store_load_edge(struct audit_store *s, struct merkle_edge *ret,
                           struct barra_error *reterr)
 {

@@ -250,12 +250,65 @@ static void test_disk_full(void **state)
     run_until_failure(&writes_left, 25, -BARRA_ENOSPC);
 }
 
+static int64_t fake_now;
+
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+/* The wall clock going back is recorded in the log, as an entry before the entries it stamps. */
+static void test_clock_goes_back(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/barra-clock-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct barra_audit_options o;
+    barra_audit_options_init(&o);
+    o.dir = dir;
+    audit_store_vfs = NULL;
+    audit_clock = fake_clock;
+    fake_now = 1795400000000000000;
+    barra_audit_t *log;
+    struct barra_error err;
+    uint64_t index;
+    assert_int_equal(barra_audit_open(&o, &log, &err), 0);
+    assert_int_equal(barra_audit_append(log, "t", "{}", 2, NULL, 0, &index, &err), 0);
+    assert_int_equal(index, 0);
+    fake_now -= 3600000000000; /* an hour back */
+    assert_int_equal(barra_audit_append(log, "t", "{}", 2, NULL, 0, &index, &err), 0);
+    assert_int_equal(index, 2); /* entry 1 says the clock went back */
+    assert_int_equal(barra_audit_close(log, &err), 0);
+    audit_clock = NULL;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char path[256];
+    (void)snprintf(path, sizeof(path), "%s/audit.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT type, record FROM entries WHERE seq = 1", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "clock");
+    assert_non_null(strstr((const char *)sqlite3_column_text(st, 1), "\"clock_went_back\""));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    struct barra_audit_verify_options vo = {.dir = dir};
+    struct barra_audit_verify_report rep;
+    assert_int_equal(barra_audit_verify(&vo, &rep, &err), 0);
+    assert_int_equal(rep.clock_steps_back, 1);
+    char cmd[128];
+    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     register_faulty();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fsync_fails),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_clock_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
