@@ -89,6 +89,14 @@ BARRA_EXPORT int barra_audit_consistency_proof(barra_audit_t *log, uint64_t old_
                                                size_t *ret_n, uint8_t ret_old_root[32],
                                                uint8_t ret_new_root[32],
                                                struct barra_error *reterr);
+/* Checks a proof in its JSON form (docs/audit-log.md, "Proofs") against a checkpoint signed by
+ * the verifier key: the checkpoint's signature, that the proof's tree is the checkpoint's (same
+ * size and root; for a consistency proof, its new tree), and the proof itself. 0 when all holds;
+ * -BARRA_ERULES with the reason when it does not; -BARRA_EFORMAT for malformed input. */
+BARRA_EXPORT int barra_audit_check_proof(const char *proof_json, size_t proof_len,
+                                         const char *checkpoint, size_t checkpoint_len,
+                                         const char *verifier_key, struct barra_error *reterr);
+
 /* Checks proofs made by the two functions above (no log needed). */
 BARRA_EXPORT bool barra_audit_check_inclusion(const uint8_t leaf[32], uint64_t index,
                                               uint64_t size, const uint8_t root[32],

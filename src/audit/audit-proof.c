@@ -3,6 +3,8 @@
  * asks a log for. */
 #include "config.h"
 
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "audit/audit-int.h"
@@ -122,4 +124,98 @@ BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_
                                                 const uint8_t proof[][32], size_t n)
 {
     return merkle_verify_consistency(old_size, new_size, old_root, new_root, proof, n);
+}
+
+/* ---- checking a proof in its JSON form ---- */
+
+static bool hash_from_json(json_t *v, uint8_t out[32])
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    uint8_t tmp[48];
+    if (n != 44 || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) != 33 || s[43] != '=' ||
+        s[42] == '=') {
+        return false;
+    }
+    memcpy(out, tmp, 32);
+    return true;
+}
+
+static bool size_from_json(json_t *v, uint64_t *ret)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        return false;
+    }
+    *ret = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+BARRA_EXPORT int barra_audit_check_proof(const char *proof_json, size_t proof_len,
+                                         const char *checkpoint, size_t checkpoint_len,
+                                         const char *verifier_key, struct barra_error *reterr)
+{
+    if (proof_json == NULL || checkpoint == NULL || verifier_key == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no proof, checkpoint or key");
+    }
+    char name[256];
+    uint8_t pub[32];
+    if (audit_verifier_key_parse(verifier_key, name, sizeof(name), pub) < 0) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "the verifier key is not \"name+id+key\"");
+    }
+    struct audit_checkpoint cp;
+    struct barra_error cerr;
+    int r = audit_checkpoint_verify(checkpoint, checkpoint_len, name, pub, &cp, &cerr);
+    if (r < 0) {
+        /* A checkpoint the key did not sign is a failed check, not malformed input. */
+        return barra_error_set(reterr, r == -BARRA_EACCES ? -BARRA_ERULES : r, "%s", cerr.message);
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(proof_json, proof_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return barra_error_set(reterr, -BARRA_EFORMAT, "the proof is not a JSON object");
+    }
+    const char *type = json_string_value(json_object_get(j, "type"));
+    json_t *hashes = json_object_get(j, "proof");
+    uint8_t proof[BARRA_AUDIT_MAX_PROOF][32];
+    size_t n = json_array_size(hashes);
+    bool ok = type && json_is_array(hashes) && n <= BARRA_AUDIT_MAX_PROOF;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = hash_from_json(json_array_get(hashes, i), proof[i]);
+    }
+    uint64_t index = 0, size = 0, old_size = 0;
+    uint8_t leaf[32], root[32], old_root[32];
+    bool inclusion = ok && strcmp(type, "inclusion") == 0;
+    if (inclusion) {
+        ok = size_from_json(json_object_get(j, "index"), &index) &&
+             size_from_json(json_object_get(j, "size"), &size) &&
+             hash_from_json(json_object_get(j, "leaf_hash"), leaf) &&
+             hash_from_json(json_object_get(j, "root"), root);
+    } else if (ok && strcmp(type, "consistency") == 0) {
+        ok = size_from_json(json_object_get(j, "old_size"), &old_size) &&
+             size_from_json(json_object_get(j, "new_size"), &size) &&
+             hash_from_json(json_object_get(j, "old_root"), old_root) &&
+             hash_from_json(json_object_get(j, "new_root"), root);
+    } else {
+        ok = false;
+    }
+    json_decref(j);
+    if (!ok) {
+        return barra_error_set(reterr, -BARRA_EFORMAT,
+                               "the proof is not an inclusion or consistency proof as "
+                               "docs/audit-log.md describes");
+    }
+    if (size != cp.size || memcmp(root, cp.root, 32) != 0) {
+        return barra_error_set(reterr, -BARRA_ERULES,
+                               "the proof is for a tree of %llu entries that is not the "
+                               "checkpoint's (%llu)",
+                               (unsigned long long)size, (unsigned long long)cp.size);
+    }
+    bool holds = inclusion ? merkle_verify_inclusion(leaf, index, size, root, proof, n)
+                           : merkle_verify_consistency(old_size, size, old_root, root, proof, n);
+    if (!holds) {
+        return barra_error_set(reterr, -BARRA_ERULES, "the %s proof does not hold",
+                               inclusion ? "inclusion" : "consistency");
+    }
+    return 0;
 }

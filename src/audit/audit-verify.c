@@ -119,7 +119,9 @@ static int check_tree(struct verifier *v)
                   "seq",
                   &entries);
     }
-    qsort(v->roots, v->nroots, sizeof(*v->roots), cmp_root);
+    if (v->nroots > 1) {
+        qsort(v->roots, v->nroots, sizeof(*v->roots), cmp_root);
+    }
     size_t next_root = 0;
     struct merkle_edge edge;
     memset(&edge, 0, sizeof(edge));

@@ -25,6 +25,7 @@ static const char log_usage[] =
     "       barra log key [--log DIR]\n"
     "       barra log export [--log DIR] OUTDIR\n"
     "       barra log prune [--log DIR] (--keep-days N | --before TIME)\n"
+    "       barra log check-proof --key VERIFIER-KEY PROOF.json CHECKPOINT\n"
     "\n"
     "append      appends each line of standard input (a JSON record) and prints its index once it\n"
     "            is durable, one a line; bad lines are reported and skipped\n"
@@ -36,6 +37,8 @@ static const char log_usage[] =
     "key         prints the verifier key that auditors use (--key of verify)\n"
     "prune       removes entries older than the retention period (in groups of 256, after a\n"
     "            signed prune record); their hashes stay, so the log still verifies\n"
+    "check-proof checks a proof (from `barra log proof`) against a checkpoint signed by the\n"
+    "            verifier key, without the log: what an auditor runs\n"
     "export      writes the entries, checkpoints and verifier key to OUTDIR for an outside\n"
     "            verifier (tests/audit/verify-export.py is one)\n"
     "\n"
@@ -397,6 +400,48 @@ static int cmd_prune(const struct log_args *a)
     return r < 0 ? 2 : 0;
 }
 
+static char *slurp(const char *path, size_t *ret_len)
+{
+    FILE *f = fopen(path, "rbe");
+    char *buf = f ? malloc(1 << 20) : NULL;
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    if (buf) {
+        buf[n] = '\0';
+        *ret_len = n;
+    }
+    return buf;
+}
+
+static int cmd_check_proof(const struct log_args *a, const char *proof_path, const char *cp_path)
+{
+    if (a->key == NULL) {
+        fprintf(stderr, "barra log check-proof: give the verifier key with --key\n");
+        return 2;
+    }
+    size_t plen = 0, clen = 0;
+    char *proof = slurp(proof_path, &plen), *cp = slurp(cp_path, &clen);
+    if (proof == NULL || cp == NULL) {
+        fprintf(stderr, "barra log check-proof: cannot read \"%s\"\n",
+                proof ? cp_path : proof_path);
+        free(proof);
+        free(cp);
+        return 2;
+    }
+    struct barra_error err;
+    int r = barra_audit_check_proof(proof, plen, cp, clen, a->key, &err);
+    free(proof);
+    free(cp);
+    if (r < 0) {
+        printf("FAILED: %s\n", err.message);
+        return r == -BARRA_ERULES ? 1 : 2;
+    }
+    printf("ok: the proof holds against the checkpoint\n");
+    return 0;
+}
+
 static const char *default_dir(char *buf, size_t cap)
 {
     const char *base = secure_getenv("BARRA_DATA_DIR");
@@ -497,6 +542,12 @@ int cmd_log(int argc, char **argv)
     const char *outdir = NULL;
     if (strcmp(sub, "export") == 0 && optind + 1 == argc) {
         outdir = argv[optind++];
+    }
+    if (strcmp(sub, "check-proof") == 0) {
+        return optind + 2 == argc ? cmd_check_proof(&a, argv[optind], argv[optind + 1])
+                                  : (fprintf(stderr, "barra log check-proof: give a proof and a "
+                                                     "checkpoint file\n"),
+                                     2);
     }
     if (optind != argc || (strcmp(sub, "export") == 0 && outdir == NULL)) {
         fprintf(stderr, "barra log: %s\n",
