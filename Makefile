@@ -4,7 +4,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
-FUZZ_SECONDS ?= 25
+FUZZ_SECONDS ?= 20
 
 .PHONY: all deps build run test test-unit test-asan test-fuzz fuzz-long bench lint format clean
 

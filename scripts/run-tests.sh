@@ -2,13 +2,13 @@
 # Runs Barra's tests in three phases and ends with one line "N passed, N failed":
 #   suite  the unit, corpus and command-line tests (meson test)
 #   asan   the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
-#   fuzz   each libFuzzer target for FUZZ_SECONDS (default 25) from its seed corpus, after
+#   fuzz   each libFuzzer target for FUZZ_SECONDS (default 20) from its seed corpus, after
 #          replaying its committed regressions
 # With arguments, runs only the phases named.
 set -u
 cd "$(dirname "$0")/.."
 phases=${*:-suite asan fuzz}
-FUZZ_SECONDS=${FUZZ_SECONDS:-25}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 passed=0
 failed=0
 log=$(mktemp -d)
