@@ -18,177 +18,36 @@
 #include <barra/audit.h>
 
 #include "audit/audit-int.h"
+#include "vfs-shim.h"
 
-static sqlite3_vfs faulty, *real;
 static int syncs_left = -1, writes_left = -1; /* -1: never fail */
 
-struct faulty_file {
-    sqlite3_file base;
-    sqlite3_file *real; /* follows this struct */
-};
-
-static int f_close(sqlite3_file *f)
+static int failing_write(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
 {
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods ? ff->real->pMethods->xClose(ff->real) : SQLITE_OK;
-}
-static int f_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xRead(ff->real, p, n, off);
-}
-static int f_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
+    (void)f;
+    (void)p;
+    (void)n;
+    (void)off;
     if (writes_left == 0) {
         return SQLITE_FULL;
     }
     if (writes_left > 0) {
         writes_left--;
     }
-    return ff->real->pMethods->xWrite(ff->real, p, n, off);
+    return -1;
 }
-static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
+
+static int failing_sync(struct shim_file *f, int flags)
 {
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xTruncate(ff->real, size);
-}
-static int f_sync(sqlite3_file *f, int flags)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
+    (void)f;
+    (void)flags;
     if (syncs_left == 0) {
         return SQLITE_IOERR_FSYNC;
     }
     if (syncs_left > 0) {
         syncs_left--;
     }
-    return ff->real->pMethods->xSync(ff->real, flags);
-}
-static int f_size(sqlite3_file *f, sqlite3_int64 *size)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xFileSize(ff->real, size);
-}
-static int f_lock(sqlite3_file *f, int l)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xLock(ff->real, l);
-}
-static int f_unlock(sqlite3_file *f, int l)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xUnlock(ff->real, l);
-}
-static int f_check(sqlite3_file *f, int *out)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xCheckReservedLock(ff->real, out);
-}
-static int f_control(sqlite3_file *f, int op, void *arg)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xFileControl(ff->real, op, arg);
-}
-static int f_sector(sqlite3_file *f)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xSectorSize(ff->real);
-}
-static int f_chars(sqlite3_file *f)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xDeviceCharacteristics(ff->real);
-}
-static int f_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile **pp)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xShmMap(ff->real, pg, sz, ext, pp);
-}
-static int f_shm_lock(sqlite3_file *f, int off, int n, int flags)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xShmLock(ff->real, off, n, flags);
-}
-static void f_shm_barrier(sqlite3_file *f)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    ff->real->pMethods->xShmBarrier(ff->real);
-}
-static int f_shm_unmap(sqlite3_file *f, int del)
-{
-    struct faulty_file *ff = (struct faulty_file *)f;
-    return ff->real->pMethods->xShmUnmap(ff->real, del);
-}
-
-static const sqlite3_io_methods faulty_methods = {
-    2,          f_close,       f_read,      f_write,   f_truncate, f_sync,  f_size,
-    f_lock,     f_unlock,      f_check,     f_control, f_sector,   f_chars, f_shm_map,
-    f_shm_lock, f_shm_barrier, f_shm_unmap, NULL,      NULL,
-};
-
-static int f_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
-{
-    (void)vfs;
-    struct faulty_file *ff = (struct faulty_file *)f;
-    ff->real = (sqlite3_file *)(ff + 1);
-    int rc = real->xOpen(real, name, ff->real, flags, out);
-    f->pMethods = rc == SQLITE_OK ? &faulty_methods : NULL;
-    return rc;
-}
-static int v_delete(sqlite3_vfs *v, const char *n, int s)
-{
-    (void)v;
-    return real->xDelete(real, n, s);
-}
-static int v_access(sqlite3_vfs *v, const char *n, int f, int *o)
-{
-    (void)v;
-    return real->xAccess(real, n, f, o);
-}
-static int v_full(sqlite3_vfs *v, const char *n, int l, char *o)
-{
-    (void)v;
-    return real->xFullPathname(real, n, l, o);
-}
-static int v_random(sqlite3_vfs *v, int n, char *o)
-{
-    (void)v;
-    return real->xRandomness(real, n, o);
-}
-static int v_sleep(sqlite3_vfs *v, int us)
-{
-    (void)v;
-    return real->xSleep(real, us);
-}
-static int v_time(sqlite3_vfs *v, double *o)
-{
-    (void)v;
-    return real->xCurrentTime(real, o);
-}
-static int v_error(sqlite3_vfs *v, int n, char *o)
-{
-    (void)v;
-    return real->xGetLastError(real, n, o);
-}
-
-static void register_faulty(void)
-{
-    real = sqlite3_vfs_find(NULL);
-    faulty = (sqlite3_vfs){
-        .iVersion = 1,
-        .szOsFile = (int)sizeof(struct faulty_file) + real->szOsFile,
-        .mxPathname = real->mxPathname,
-        .zName = "barra-faulty",
-        .xOpen = f_open,
-        .xDelete = v_delete,
-        .xAccess = v_access,
-        .xFullPathname = v_full,
-        .xRandomness = v_random,
-        .xSleep = v_sleep,
-        .xCurrentTime = v_time,
-        .xGetLastError = v_error,
-    };
-    assert_int_equal(sqlite3_vfs_register(&faulty, 0), SQLITE_OK);
+    return -1;
 }
 
 static void run_until_failure(int *counter, int after, int want_code)
@@ -198,7 +57,7 @@ static void run_until_failure(int *counter, int after, int want_code)
     struct barra_audit_options o;
     barra_audit_options_init(&o);
     o.dir = dir;
-    audit_store_vfs = "barra-faulty";
+    audit_store_vfs = "barra-shim";
     syncs_left = writes_left = -1;
     barra_audit_t *log;
     struct barra_error err;
@@ -304,7 +163,11 @@ static void test_clock_goes_back(void **state)
 
 int main(void)
 {
-    register_faulty();
+    shim.write = failing_write;
+    shim.sync = failing_sync;
+    if (shim_register() != SQLITE_OK) {
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fsync_fails),
         cmocka_unit_test(test_disk_full),
