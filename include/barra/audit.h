@@ -36,6 +36,11 @@ struct barra_audit_options {
     uint32_t checkpoint_ms;
     /* Opening only to read (verify, proofs, export): no writer thread, no key created. */
     bool read_only;
+    /* Where each checkpoint also goes as it is signed, to keep it off the box: a folder (a file
+     * share or WORM mount; NULL for none) gets <size>.checkpoint files, and syslog (the host
+     * forwards it) gets a line with the note in base64. */
+    const char *checkpoint_dir;
+    bool checkpoint_syslog;
 };
 
 BARRA_EXPORT void barra_audit_options_init(struct barra_audit_options *opts);
@@ -66,6 +71,10 @@ BARRA_EXPORT int barra_audit_checkpoint(barra_audit_t *log, char **ret_note,
                                         struct barra_error *reterr);
 
 BARRA_EXPORT void barra_audit_free(void *p);
+
+/* The last failure to send a checkpoint off the box (a full share, a missing folder), or NULL. The
+ * log goes on: entries are durable without it, only less well anchored. */
+BARRA_EXPORT const char *barra_audit_sink_error(barra_audit_t *log);
 
 /* The newest checkpoint stored in the log (owned; NULL with 0 when there is none yet). */
 BARRA_EXPORT int barra_audit_latest_checkpoint(barra_audit_t *log, char **ret_note,
@@ -98,9 +107,9 @@ BARRA_EXPORT int barra_audit_check_proof(const char *proof_json, size_t proof_le
                                          const char *verifier_key, struct barra_error *reterr);
 
 /* Checks proofs made by the two functions above (no log needed). */
-BARRA_EXPORT bool barra_audit_check_inclusion(const uint8_t leaf[32], uint64_t index,
-                                              uint64_t size, const uint8_t root[32],
-                                              const uint8_t proof[][32], size_t n);
+BARRA_EXPORT bool barra_audit_check_inclusion(const uint8_t leaf[32], uint64_t index, uint64_t size,
+                                              const uint8_t root[32], const uint8_t proof[][32],
+                                              size_t n);
 BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_size,
                                                 const uint8_t old_root[32],
                                                 const uint8_t new_root[32],
@@ -111,8 +120,8 @@ BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_
  * new minimum index, the cutoff, the root of the tree at that index) and a checkpoint signs it;
  * then the entries go, their leaf hashes stay, so every proof and checkpoint still verifies.
  * *ret_min_index is the first entry kept (unchanged when nothing was old enough). */
-BARRA_EXPORT int barra_audit_prune(barra_audit_t *log, int64_t before_ns,
-                                   uint64_t *ret_min_index, struct barra_error *reterr);
+BARRA_EXPORT int barra_audit_prune(barra_audit_t *log, int64_t before_ns, uint64_t *ret_min_index,
+                                   struct barra_error *reterr);
 
 /* Writes what an outside verifier needs into `outdir` (docs/audit-log.md, "Export"): the verifier
  * key, every checkpoint, every entry (the fields its leaf commits to, the record in base64) and the
@@ -138,11 +147,11 @@ struct barra_audit_verify_options {
 };
 
 struct barra_audit_verify_report {
-    uint64_t size;         /* entries in the tree */
-    uint64_t min_index;    /* entries below it were pruned */
-    uint64_t checkpoints;  /* signed checkpoints checked (the log's and the given ones) */
-    uint64_t payloads;     /* payloads checked against their digests */
-    uint64_t erased;       /* payloads erased (their digests remain) */
+    uint64_t size;             /* entries in the tree */
+    uint64_t min_index;        /* entries below it were pruned */
+    uint64_t checkpoints;      /* signed checkpoints checked (the log's and the given ones) */
+    uint64_t payloads;         /* payloads checked against their digests */
+    uint64_t erased;           /* payloads erased (their digests remain) */
     uint64_t clock_steps_back; /* times an entry is older than the one before */
     uint64_t unsigned_entries; /* entries after the newest checkpoint (signed within seconds) */
 };

@@ -126,11 +126,14 @@ struct barra_audit {
     pthread_t writer;
     int failed;        /* once set: the reason appends are refused (negative code) */
     char failure[256]; /* and what happened */
+    char sink_error[300]; /* the last failure to send a checkpoint off the box */
     uint64_t checkpoint_size;
     int64_t checkpoint_time_ns;
 };
 
 int64_t audit_now_ns(void);
+/* Sends a new checkpoint to the configured places off the box (audit-sink.c). */
+void audit_sink_checkpoint(barra_audit_t *log, const char *note, uint64_t size);
 /* Test hook: the clock entries are stamped with (NULL: the system's wall clock). */
 extern int64_t (*audit_clock)(void);
 

@@ -204,6 +204,9 @@ static int write_checkpoint(barra_audit_t *log, char **ret_note)
         fail_log(log, rc, "writing a checkpoint");
         return log->failed;
     }
+    if (rc == SQLITE_DONE) {
+        audit_sink_checkpoint(log, note, log->edge.size);
+    }
     log->checkpoint_size = log->edge.size;
     log->checkpoint_time_ns = now;
     if (ret_note) {

@@ -4,6 +4,7 @@
 
 #include "cli/log.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -16,9 +17,10 @@
 #include <barra/barra.h>
 
 static const char log_usage[] =
-    "Usage: barra log append [--log DIR] [--type TYPE] [-j N]    < records.jsonl\n"
+    "Usage: barra log append [--log DIR] [--type TYPE] [-j N] [--checkpoint-dir DIR] [--syslog]\n"
+    "                        < records.jsonl\n"
     "       barra log verify [--log DIR] [--key VERIFIER-KEY] [--trusted-checkpoint FILE]\n"
-    "                        [--checkpoint FILE]...\n"
+    "                        [--checkpoint FILE]... [--checkpoints-from DIR]\n"
     "       barra log proof [--log DIR] --index N [--size S]\n"
     "       barra log proof [--log DIR] --from M --to N\n"
     "       barra log checkpoint [--log DIR]\n"
@@ -51,6 +53,9 @@ static const char log_usage[] =
     "  --trusted-checkpoint F  verify: a checkpoint kept outside the log's folder; the log must\n"
     "                          contain its tree; replaced by the newest one when all verifies\n"
     "  --checkpoint F          verify: another checkpoint to hold the log against (repeatable)\n"
+    "  --checkpoints-from DIR  verify: every *.checkpoint file in DIR (a --checkpoint-dir copy)\n"
+    "  --checkpoint-dir DIR    append, checkpoint: copy each new checkpoint to DIR (a file share)\n"
+    "  --syslog                append, checkpoint: and log it to syslog (authpriv.notice)\n"
     "  --keep-days N           prune: keep the entries of the last N days\n"
     "  --before TIME           prune: remove entries older than TIME (RFC 3339)\n"
     "\n"
@@ -68,6 +73,9 @@ enum {
     OPT_TO,
     OPT_KEEP_DAYS,
     OPT_BEFORE,
+    OPT_CHECKPOINT_DIR,
+    OPT_CHECKPOINTS_FROM,
+    OPT_SYSLOG,
 };
 
 static const struct option log_options[] = {
@@ -83,6 +91,9 @@ static const struct option log_options[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"keep-days", required_argument, NULL, OPT_KEEP_DAYS},
     {"before", required_argument, NULL, OPT_BEFORE},
+    {"checkpoint-dir", required_argument, NULL, OPT_CHECKPOINT_DIR},
+    {"checkpoints-from", required_argument, NULL, OPT_CHECKPOINTS_FROM},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -98,6 +109,9 @@ struct log_args {
     long long index, size, from, to;
     long long keep_days;
     const char *before;
+    const char *checkpoint_dir;
+    const char *checkpoints_from;
+    bool syslog;
 };
 
 static int open_log(const struct log_args *a, bool read_only, barra_audit_t **ret)
@@ -107,6 +121,8 @@ static int open_log(const struct log_args *a, bool read_only, barra_audit_t **re
     barra_audit_options_init(&o);
     o.dir = a->dir;
     o.read_only = read_only;
+    o.checkpoint_dir = a->checkpoint_dir;
+    o.checkpoint_syslog = a->syslog;
     if (barra_audit_open(&o, ret, &err) < 0) {
         fprintf(stderr, "barra log: %s\n", err.message);
         return -1;
@@ -204,13 +220,56 @@ static int cmd_append(const struct log_args *a)
     return ap.failed;
 }
 
+/* The *.checkpoint files of a folder, added to the list of checkpoints to verify against. */
+static int add_checkpoint_dir(const char *dir, const char ***list, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return -1;
+    }
+    struct dirent *e;
+    int r = 0;
+    while (r == 0 && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 11 || strcmp(e->d_name + len - 11, ".checkpoint") != 0) {
+            continue;
+        }
+        const char **l = realloc(*list, (*n + 1) * sizeof(char *));
+        char *path = malloc(strlen(dir) + len + 2);
+        if (l == NULL || path == NULL) {
+            free(path);
+            r = -1;
+            if (l) {
+                *list = l;
+            }
+            break;
+        }
+        sprintf(path, "%s/%s", dir, e->d_name);
+        l[(*n)++] = path; /* freed with the process: a command, not a service */
+        *list = l;
+    }
+    closedir(d);
+    return r;
+}
+
 static int cmd_verify(const struct log_args *a)
 {
+    const char **files = NULL;
+    size_t nfiles = 0;
+    files = calloc(a->ncheckpoints + 1, sizeof(char *));
+    for (size_t i = 0; files && i < a->ncheckpoints; i++) {
+        files[nfiles++] = a->checkpoints[i];
+    }
+    if (files == NULL ||
+        (a->checkpoints_from && add_checkpoint_dir(a->checkpoints_from, &files, &nfiles) < 0)) {
+        fprintf(stderr, "barra log: cannot read the checkpoints in \"%s\"\n", a->checkpoints_from);
+        return 2;
+    }
     struct barra_audit_verify_options o = {
         .dir = a->dir,
         .verifier_key = a->key,
-        .checkpoint_files = a->checkpoints,
-        .ncheckpoint_files = a->ncheckpoints,
+        .checkpoint_files = files,
+        .ncheckpoint_files = nfiles,
         .trusted_checkpoint = a->trusted,
         .update_trusted = true,
     };
@@ -530,6 +589,15 @@ int cmd_log(int argc, char **argv)
             break;
         case OPT_BEFORE:
             a.before = optarg;
+            break;
+        case OPT_CHECKPOINT_DIR:
+            a.checkpoint_dir = optarg;
+            break;
+        case OPT_CHECKPOINTS_FROM:
+            a.checkpoints_from = optarg;
+            break;
+        case OPT_SYSLOG:
+            a.syslog = true;
             break;
         case 'h':
             fputs(log_usage, stdout);

@@ -74,6 +74,18 @@ expect_status 0 "$BARRA" log verify --log "$T/e"
 expect_status 1 "$BARRA" log verify --log "$T/e" --trusted-checkpoint "$T/e-trusted"
 expect_grep "$T/out" 'signs 150 entries but the log has 100: entries were removed or an older copy'
 
+# 5b. The same, caught by the checkpoints copied off the box as they were signed.
+make_log "$T/e2" 100
+cp -r "$T/e2" "$T/e2-backup"
+mkdir -p "$T/share"
+i=0
+while [ $i -lt 50 ]; do echo "{\"more\":$i}"; i=$((i + 1)); done |
+    "$BARRA" log append --log "$T/e2" --checkpoint-dir "$T/share" >/dev/null
+ls "$T/share"/*.checkpoint >/dev/null 2>&1 || fail "no checkpoint was copied to the share"
+rm -rf "$T/e2" && mv "$T/e2-backup" "$T/e2"
+expect_status 1 "$BARRA" log verify --log "$T/e2" --checkpoints-from "$T/share"
+expect_grep "$T/out" 'signs 1[0-9][0-9] entries but the log has 100'
+
 # 6. A forked history: the same key signs another tree of the same size.
 mkdir -p "$T/f" && cp "$L/log.key" "$T/f/log.key"
 i=0
