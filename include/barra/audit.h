@@ -115,6 +115,12 @@ BARRA_EXPORT bool barra_audit_check_consistency(uint64_t old_size, uint64_t new_
                                                 const uint8_t new_root[32],
                                                 const uint8_t proof[][32], size_t n);
 
+/* Replaces the signing key: a "key_rotation" entry holds both verifier keys, each endorsed by the
+ * other; the old key signs the checkpoint that holds it, then the new key signs from the next size
+ * on, and the old private key is removed. Verifiers follow the key history from the key they
+ * trust (docs/audit-log.md). */
+BARRA_EXPORT int barra_audit_rotate_key(barra_audit_t *log, struct barra_error *reterr);
+
 /* Retention: removes the entries (and payloads) written before `before_ns` (Unix nanoseconds),
  * in whole groups of 256 from the start of the log. First a "prune" entry records what goes (the
  * new minimum index, the cutoff, the root of the tree at that index) and a checkpoint signs it;

@@ -84,7 +84,12 @@ struct audit_signer {
 /* Loads dir/log.key, or creates it (mode 0600) when `create`. */
 int audit_signer_load(struct audit_signer *s, const char *dir, const char *origin, bool create,
                       struct barra_error *reterr);
+int audit_signer_load_path(struct audit_signer *s, const char *path, const char *origin,
+                           bool create, struct barra_error *reterr);
 void audit_signer_done(struct audit_signer *s);
+/* Ed25519 over a NUL-terminated text: the endorsements of a key rotation. */
+int audit_sign_text(const struct audit_signer *s, const char *text, uint8_t sig[64]);
+bool audit_verify_text(const uint8_t public_key[32], const char *text, const uint8_t sig[64]);
 /* "origin\nsize\nbase64(root)\n" signed: the C2SP checkpoint as a signed note. Returns owned. */
 int audit_checkpoint_sign(const struct audit_signer *s, uint64_t size,
                           const uint8_t root[MERKLE_HASH], char **ret_note);
@@ -124,8 +129,8 @@ struct barra_audit {
     bool stopping;
     bool has_writer;
     pthread_t writer;
-    int failed;        /* once set: the reason appends are refused (negative code) */
-    char failure[256]; /* and what happened */
+    int failed;           /* once set: the reason appends are refused (negative code) */
+    char failure[256];    /* and what happened */
     char sink_error[300]; /* the last failure to send a checkpoint off the box */
     uint64_t checkpoint_size;
     int64_t checkpoint_time_ns;

@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit-int.h"
 #include "core/alloc.h"
@@ -378,6 +380,61 @@ BARRA_EXPORT int barra_audit_checkpoint(barra_audit_t *log, char **ret_note,
     return 0;
 }
 
+/* A rotation interrupted after the new key was recorded but before it replaced the old file is
+ * finished here: the key the history names is the one that must sign. */
+static void finish_rotation(barra_audit_t *log)
+{
+    char path[4096], next[4200];
+    (void)snprintf(path, sizeof(path), "%s/%s", log->dir, AUDIT_KEY_NAME);
+    (void)snprintf(next, sizeof(next), "%s.next", path);
+    if (access(next, F_OK) != 0) {
+        return;
+    }
+    struct audit_signer pending;
+    char *vk = NULL;
+    sqlite3_stmt *st = NULL;
+    bool recorded = false;
+    if (audit_signer_load_path(&pending, next, log->origin, false, NULL) == 0 &&
+        audit_verifier_key_format(&pending, &vk) == 0 &&
+        sqlite3_prepare_v2(log->store.db,
+                           "SELECT verifier_key FROM keys ORDER BY from_size DESC LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        recorded = strcmp((const char *)sqlite3_column_text(st, 0), vk) == 0;
+    }
+    sqlite3_finalize(st);
+    barra_free(vk);
+    if (recorded && rename(next, path) == 0) {
+        audit_signer_done(&log->signer);
+        log->signer = pending;
+        return;
+    }
+    audit_signer_done(&pending);
+    (void)unlink(next); /* never recorded: the rotation did not happen */
+}
+
+/* The key history starts with the key the log was created with. */
+static int record_first_key(barra_audit_t *log, struct barra_error *reterr)
+{
+    char *vk = NULL;
+    sqlite3_stmt *st = NULL;
+    int r = audit_verifier_key_format(&log->signer, &vk);
+    if (r == 0 && sqlite3_prepare_v2(log->store.db,
+                                     "INSERT OR IGNORE INTO keys SELECT 0, ?, NULL "
+                                     "WHERE NOT EXISTS (SELECT 1 FROM keys)",
+                                     -1, &st, NULL) == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, vk, -1, SQLITE_STATIC);
+        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -BARRA_EIO;
+    } else if (r == 0) {
+        r = -BARRA_EIO;
+    }
+    sqlite3_finalize(st);
+    barra_free(vk);
+    return r < 0 ? audit_store_error(&log->store, sqlite3_errcode(log->store.db),
+                                     "cannot record the log's key", reterr)
+                 : 0;
+}
+
 static void log_free(barra_audit_t *log)
 {
     audit_signer_done(&log->signer);
@@ -432,6 +489,10 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
             r = 0; /* reading needs the key only to sign, and a verifier may not have it */
         }
     }
+    if (r == 0 && !opts->read_only) {
+        r = record_first_key(log, reterr);
+        finish_rotation(log);
+    }
     if (r == 0) {
         r = audit_store_load_edge(&log->store, &log->edge, reterr);
     }
@@ -475,5 +536,108 @@ BARRA_EXPORT int barra_audit_close(barra_audit_t *log, struct barra_error *reter
         }
     }
     log_free(log);
+    return r;
+}
+
+/* ---- key rotation ---- */
+
+static void b64(const uint8_t *p, size_t n, char *out)
+{
+    (void)EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
+/* The keys endorse each other: the old one signs the new one's verifier key, the new one the old
+ * one's, so the history cannot be extended by a key that did not hold the previous one. */
+static int endorse(const struct audit_signer *old, const struct audit_signer *new_key,
+                   char **ret_old_vk, char **ret_new_vk, char *ret_json, size_t cap)
+{
+    char *ovk = NULL, *nvk = NULL;
+    uint8_t s1[64], s2[64];
+    char b1[100], b2[100];
+    if (audit_verifier_key_format(old, &ovk) < 0 || audit_verifier_key_format(new_key, &nvk) < 0 ||
+        audit_sign_text(old, nvk, s1) < 0 || audit_sign_text(new_key, ovk, s2) < 0) {
+        barra_free(ovk);
+        barra_free(nvk);
+        return -BARRA_EIO;
+    }
+    b64(s1, 64, b1);
+    b64(s2, 64, b2);
+    (void)snprintf(ret_json, cap,
+                   "{\"old_key\":\"%s\",\"new_key\":\"%s\",\"old_signs_new\":\"%s\","
+                   "\"new_signs_old\":\"%s\"}",
+                   ovk, nvk, b1, b2);
+    *ret_old_vk = ovk;
+    *ret_new_vk = nvk;
+    return 0;
+}
+
+BARRA_EXPORT int barra_audit_rotate_key(barra_audit_t *log, struct barra_error *reterr)
+{
+    if (log == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log");
+    }
+    if (!log->has_writer || log->signer.pkey == NULL) {
+        return barra_error_set(reterr, -BARRA_EACCES, "the log was opened read-only");
+    }
+    char path[4096], next[4200];
+    (void)snprintf(path, sizeof(path), "%s/%s", log->dir, AUDIT_KEY_NAME);
+    (void)snprintf(next, sizeof(next), "%s.next", path);
+    (void)unlink(next); /* a leftover of a rotation that did not finish */
+    struct audit_signer fresh;
+    int r = audit_signer_load_path(&fresh, next, log->origin, true, reterr);
+    if (r < 0) {
+        return r;
+    }
+    char json[700], *ovk = NULL, *nvk = NULL;
+    uint64_t index;
+    char *note = NULL;
+    r = endorse(&log->signer, &fresh, &ovk, &nvk, json, sizeof(json));
+    /* 1. The rotation, logged and made durable. */
+    if (r == 0) {
+        r = barra_audit_append(log, "key_rotation", json, strlen(json), NULL, 0, &index, reterr);
+    } else {
+        r = barra_error_set(reterr, r, "cannot endorse the new key");
+    }
+    /* 2. The old key signs the tree that holds the rotation; from the next size on, the new key
+     * signs. No checkpoint can slip in between: both happen under the database lock. */
+    if (r == 0) {
+        pthread_mutex_lock(&log->db_lock);
+        r = write_checkpoint(log, &note);
+        uint64_t from = log->edge.size + 1;
+        sqlite3_stmt *st = NULL;
+        if (r == 0 && (sqlite3_prepare_v2(log->store.db, "INSERT INTO keys VALUES(?, ?, ?)", -1,
+                                          &st, NULL) != SQLITE_OK)) {
+            r = -BARRA_EIO;
+        }
+        if (r == 0) {
+            (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+            (void)sqlite3_bind_text(st, 2, nvk, -1, SQLITE_STATIC);
+            (void)sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+            r = sqlite3_step(st) == SQLITE_DONE ? 0 : -BARRA_EIO;
+        }
+        sqlite3_finalize(st);
+        /* 3. The new key replaces the old one, whose private half is removed: it can sign
+         * nothing more. */
+        if (r == 0) {
+            if (rename(next, path) != 0) {
+                r = -BARRA_EIO;
+            } else {
+                audit_signer_done(&log->signer);
+                log->signer = fresh;
+                memset(&fresh, 0, sizeof(fresh));
+            }
+        }
+        pthread_mutex_unlock(&log->db_lock);
+        if (r < 0) {
+            r = barra_error_set(reterr, r,
+                                "the rotation is logged (entry %llu) but switching keys "
+                                "failed; run rotate-key again",
+                                (unsigned long long)index);
+        }
+    }
+    audit_signer_done(&fresh);
+    barra_free(note);
+    barra_free(ovk);
+    barra_free(nvk);
     return r;
 }

@@ -105,11 +105,17 @@ static int read_key(const char *path, uint8_t raw[32], struct barra_error *reter
 int audit_signer_load(struct audit_signer *s, const char *dir, const char *origin, bool create,
                       struct barra_error *reterr)
 {
-    memset(s, 0, sizeof(*s));
     char path[4096];
     if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_KEY_NAME) >= sizeof(path)) {
         return barra_error_set(reterr, -BARRA_EINVAL, "log folder path too long");
     }
+    return audit_signer_load_path(s, path, origin, create, reterr);
+}
+
+int audit_signer_load_path(struct audit_signer *s, const char *path, const char *origin,
+                           bool create, struct barra_error *reterr)
+{
+    memset(s, 0, sizeof(*s));
     int r;
     if (create && access(path, F_OK) != 0 && (r = write_new_key(path, reterr)) < 0) {
         return r;
@@ -183,6 +189,16 @@ static bool ed25519_verify(const uint8_t pub[32], const char *msg, size_t len,
     EVP_MD_CTX_free(c);
     EVP_PKEY_free(k);
     return ok;
+}
+
+int audit_sign_text(const struct audit_signer *s, const char *text, uint8_t sig[64])
+{
+    return ed25519_sign(s->pkey, text, strlen(text), sig) ? 0 : -BARRA_EIO;
+}
+
+bool audit_verify_text(const uint8_t public_key[32], const char *text, const uint8_t sig[64])
+{
+    return ed25519_verify(public_key, text, strlen(text), sig);
 }
 
 int audit_checkpoint_sign(const struct audit_signer *s, uint64_t size,

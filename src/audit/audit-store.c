@@ -41,6 +41,12 @@ static const char schema[] =
     "  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;\n"
     "CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints\n"
     "  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;\n"
+    "CREATE TABLE IF NOT EXISTS keys(from_size INTEGER PRIMARY KEY, verifier_key TEXT NOT NULL,\n"
+    "  endorsement TEXT);\n"
+    "CREATE TRIGGER IF NOT EXISTS keys_no_update BEFORE UPDATE ON keys\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the key history is append-only'); END;\n"
+    "CREATE TRIGGER IF NOT EXISTS keys_no_delete BEFORE DELETE ON keys\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the key history is append-only'); END;\n"
     "INSERT OR IGNORE INTO meta VALUES('format', 'barra.audit/1');\n"
     "INSERT OR IGNORE INTO meta VALUES('min_index', '0');\n";
 

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,13 @@ struct expected_root {
 struct verifier {
     struct audit_store store;
     char origin[256];
-    uint8_t public_key[32];
+    uint8_t public_key[32]; /* the key the verifier trusts (given, or the box's own) */
+    /* The key history: key i signs checkpoints of size from[i] and more, until the next one. */
+    struct key_epoch {
+        uint64_t from;
+        uint8_t pub[32];
+    } keys[32];
+    size_t nkeys;
     uint64_t min_index;
     uint64_t signed_size; /* of the newest checkpoint in the log */
     uint64_t size;        /* entries in the tree */
@@ -221,7 +229,19 @@ static int check_note(struct verifier *v, const char *note, size_t len, const ch
                       struct audit_checkpoint *ret)
 {
     struct barra_error err;
-    if (audit_checkpoint_verify(note, len, v->origin, v->public_key, ret, &err) < 0) {
+    /* Which key signed depends on the size: parse first (with any key), then check the signature
+     * of the key in force at that size. */
+    const uint8_t *key = v->keys[0].pub;
+    struct audit_checkpoint probe;
+    if (v->nkeys > 1 && audit_checkpoint_verify(note, len, v->origin, v->keys[0].pub, &probe,
+                                                &err) != -BARRA_EFORMAT) {
+        for (size_t k = 0; k < v->nkeys; k++) {
+            if (v->keys[k].from <= probe.size) {
+                key = v->keys[k].pub;
+            }
+        }
+    }
+    if (audit_checkpoint_verify(note, len, v->origin, key, ret, &err) < 0) {
         return tampered(v, "%s: %s", where, err.message);
     }
     if (strcmp(ret->origin, v->origin) != 0) {
@@ -386,6 +406,90 @@ static int write_trusted(const char *path, const char *note, struct barra_error 
     return 0;
 }
 
+/* One step of the key history: each key endorses the other, and the log's key_rotation entry (if
+ * not pruned) says the same. */
+static int check_endorsement(struct verifier *v, size_t k, const char *old_vk, const char *new_vk,
+                             const char *json)
+{
+    json_t *j = json ? json_loads(json, 0, NULL) : NULL;
+    const char *o = json_string_value(json_object_get(j, "old_key"));
+    const char *n = json_string_value(json_object_get(j, "new_key"));
+    const char *s1 = json_string_value(json_object_get(j, "old_signs_new"));
+    const char *s2 = json_string_value(json_object_get(j, "new_signs_old"));
+    uint8_t sig1[66], sig2[66];
+    bool ok = o && n && s1 && s2 && strcmp(o, old_vk) == 0 && strcmp(n, new_vk) == 0 &&
+              strlen(s1) == 88 && strlen(s2) == 88 &&
+              EVP_DecodeBlock(sig1, (const unsigned char *)s1, 88) == 66 &&
+              EVP_DecodeBlock(sig2, (const unsigned char *)s2, 88) == 66 &&
+              audit_verify_text(v->keys[k - 1].pub, new_vk, sig1) &&
+              audit_verify_text(v->keys[k].pub, old_vk, sig2);
+    json_decref(j);
+    return ok ? 0
+              : tampered(v, "key rotation %zu (from size %llu) is not endorsed by both keys", k,
+                         (unsigned long long)v->keys[k].from);
+}
+
+/* The key history (from the keys table, each step checked), and the key the verifier trusts must
+ * be in it: the given one, or else the box's current key. */
+static int load_keys(struct verifier *v, bool given)
+{
+    sqlite3_stmt *st, *rot;
+    int r =
+        query(v, "SELECT from_size, verifier_key, endorsement FROM keys ORDER BY from_size", &st);
+    if (r == 0) {
+        r = query(v, "SELECT record FROM entries WHERE type = 'key_rotation' ORDER BY seq", &rot);
+    } else {
+        rot = NULL;
+    }
+    char prev[512] = "";
+    bool trusted = false;
+    while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *vk = (const char *)sqlite3_column_text(st, 1);
+        const char *endorsement = (const char *)sqlite3_column_text(st, 2);
+        char name[256];
+        size_t k = v->nkeys;
+        if (k == sizeof(v->keys) / sizeof(v->keys[0]) || vk == NULL ||
+            audit_verifier_key_parse(vk, name, sizeof(name), v->keys[k].pub) < 0 ||
+            strcmp(name, v->origin) != 0 || (k == 0) != (sqlite3_column_int64(st, 0) == 0)) {
+            r = tampered(v, "the key history is damaged at entry %zu", k);
+            break;
+        }
+        v->keys[k].from = (uint64_t)sqlite3_column_int64(st, 0);
+        v->nkeys++;
+        if (k > 0) {
+            if ((r = check_endorsement(v, k, prev, vk, endorsement)) < 0) {
+                break;
+            }
+            /* The entry in the tree that records this rotation must say the same (pruned ones
+             * are gone, and the older checkpoints vouch for them). */
+            if (rot && sqlite3_step(rot) == SQLITE_ROW &&
+                strcmp((const char *)sqlite3_column_text(rot, 0), endorsement) != 0) {
+                r = tampered(v, "key rotation %zu does not match its entry in the log", k);
+                break;
+            }
+        }
+        trusted |= memcmp(v->keys[k].pub, v->public_key, 32) == 0;
+        (void)snprintf(prev, sizeof(prev), "%s", vk);
+    }
+    (void)sqlite3_finalize(st);
+    (void)sqlite3_finalize(rot);
+    if (r == 0 && v->nkeys == 0) {
+        /* A log without a key history: the one key signs everything. */
+        memcpy(v->keys[0].pub, v->public_key, 32);
+        v->keys[0].from = 0;
+        v->nkeys = 1;
+        trusted = true;
+    }
+    if (r == 0 && given && !trusted) {
+        r = tampered(v, "the verifier key is not one of the log's keys: the log was signed by "
+                        "another key");
+    }
+    if (r == 0 && !given && memcmp(v->keys[v->nkeys - 1].pub, v->public_key, 32) != 0) {
+        r = tampered(v, "the log's key file is not the newest key of its history");
+    }
+    return r;
+}
+
 static int load_identity(struct verifier *v, const struct barra_audit_verify_options *o)
 {
     char *origin = NULL;
@@ -408,13 +512,14 @@ static int load_identity(struct verifier *v, const struct barra_audit_verify_opt
             return tampered(v, "the verifier key is for \"%s\", the log is \"%s\"", name,
                             v->origin);
         }
-        return 0;
+        return load_keys(v, true);
     }
     struct audit_signer s;
     int r = audit_signer_load(&s, o->dir, v->origin, false, v->reterr);
     if (r == 0) {
         memcpy(v->public_key, s.public_key, 32);
         audit_signer_done(&s);
+        r = load_keys(v, false);
     }
     return r;
 }

@@ -28,6 +28,7 @@ static const char log_usage[] =
     "       barra log export [--log DIR] OUTDIR\n"
     "       barra log prune [--log DIR] (--keep-days N | --before TIME)\n"
     "       barra log check-proof --key VERIFIER-KEY PROOF.json CHECKPOINT\n"
+    "       barra log rotate-key [--log DIR]\n"
     "\n"
     "append      appends each line of standard input (a JSON record) and prints its index once it\n"
     "            is durable, one a line; bad lines are reported and skipped\n"
@@ -37,6 +38,7 @@ static const char log_usage[] =
     "            (JSON, docs/audit-log.md); exits 0 only if the proof exists and checks\n"
     "checkpoint  signs a checkpoint of the log now and prints it\n"
     "key         prints the verifier key that auditors use (--key of verify)\n"
+    "rotate-key  replaces the signing key: both keys endorse each other in a logged entry\n"
     "prune       removes entries older than the retention period (in groups of 256, after a\n"
     "            signed prune record); their hashes stay, so the log still verifies\n"
     "check-proof checks a proof (from `barra log proof`) against a checkpoint signed by the\n"
@@ -643,6 +645,27 @@ int cmd_log(int argc, char **argv)
     }
     if (strcmp(sub, "prune") == 0) {
         return cmd_prune(&a);
+    }
+    if (strcmp(sub, "rotate-key") == 0) {
+        barra_audit_t *log;
+        struct barra_error err;
+        if (open_log(&a, false, &log) < 0) {
+            return 2;
+        }
+        int r = barra_audit_rotate_key(log, &err);
+        if (r < 0) {
+            fprintf(stderr, "barra log: %s\n", err.message);
+        }
+        char *key = NULL;
+        if (r == 0 && barra_audit_verifier_key(log, &key, &err) == 0) {
+            printf("new verifier key: %s\n", key);
+        }
+        barra_audit_free(key);
+        if (barra_audit_close(log, &err) < 0 && r == 0) {
+            fprintf(stderr, "barra log: %s\n", err.message);
+            r = -1;
+        }
+        return r < 0 ? 2 : 0;
     }
     if (strcmp(sub, "checkpoint") == 0 || strcmp(sub, "key") == 0) {
         return cmd_checkpoint(&a, strcmp(sub, "key") == 0);

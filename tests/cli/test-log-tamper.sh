@@ -19,7 +19,8 @@ make_log() {
 sql() {
     sqlite3 "$1/audit.db" "DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete;
         DROP TRIGGER IF EXISTS nodes_no_update; DROP TRIGGER IF EXISTS nodes_no_delete;
-        DROP TRIGGER IF EXISTS checkpoints_no_update; DROP TRIGGER IF EXISTS checkpoints_no_delete; $2"
+        DROP TRIGGER IF EXISTS checkpoints_no_update; DROP TRIGGER IF EXISTS checkpoints_no_delete;
+        DROP TRIGGER IF EXISTS keys_no_update; DROP TRIGGER IF EXISTS keys_no_delete; $2"
 }
 
 L=$T/log
@@ -101,14 +102,21 @@ cmp -s "$T/cp300" "$T/forged" && fail "the forged checkpoint is unchanged"
 expect_status 1 "$BARRA" log verify --log "$L" --checkpoint "$T/forged"
 expect_grep "$T/out" 'the signature does not verify|not signed by the log'
 
-# 8. A substituted key: the log re-signed by another key is refused by the auditor's key.
+# 8. A substituted key: the log re-signed by another key is refused, by the auditor's key and, from
+# the key history the log keeps, even without it.
 cp -r "$L" "$T/g"
 rm "$T/g/log.key"
 sql "$T/g" "DELETE FROM checkpoints;"
 "$BARRA" log checkpoint --log "$T/g" >/dev/null
-expect_status 0 "$BARRA" log verify --log "$T/g"
+expect_status 1 "$BARRA" log verify --log "$T/g"
+expect_grep "$T/out" "FAILED: the log.s key file is not the newest key of its history"
 expect_status 1 "$BARRA" log verify --log "$T/g" --key "$KEY"
 expect_grep "$T/out" 'FAILED: .*not signed by the log.s key'
+# and with the key history rewritten to match: the auditor's key is not in it
+sql "$T/g" "DELETE FROM keys; INSERT INTO keys VALUES(0, '$("$BARRA" log key --log "$T/g")', NULL);"
+expect_status 0 "$BARRA" log verify --log "$T/g"
+expect_status 1 "$BARRA" log verify --log "$T/g" --key "$KEY"
+expect_grep "$T/out" "FAILED: the verifier key is not one of the log.s keys"
 
 # 9. A tree hash altered along with nothing else.
 cp -r "$L" "$T/h"
@@ -141,4 +149,24 @@ sql "$T/s" "INSERT INTO nodes SELECT 0, seq, leaf FROM entries WHERE seq < 256;
     UPDATE meta SET value = '256' WHERE key = 'min_index'; DELETE FROM entries WHERE seq < 256;"
 expect_status 1 "$BARRA" log verify --log "$T/s"
 expect_grep "$T/out" 'entries below 256 are gone but the last prune record says 0'
+# 14. A key rotation: the new key endorsed by the old; auditors holding the old key still verify.
+make_log "$T/r" 50
+OLD=$("$BARRA" log key --log "$T/r")
+expect_status 0 "$BARRA" log rotate-key --log "$T/r"
+expect_grep "$T/out" '^new verifier key: '
+i=0
+while [ $i -lt 30 ]; do echo "{\"after\":$i}"; i=$((i + 1)); done | "$BARRA" log append --log "$T/r" >/dev/null
+expect_status 0 "$BARRA" log verify --log "$T/r" --key "$OLD"
+[ "$("$BARRA" log key --log "$T/r")" != "$OLD" ] || fail "the key did not change"
+[ -e "$T/r/log.key.next" ] && fail "the new key was left beside the old"
+# a history step whose endorsement was tampered with
+cp -r "$T/r" "$T/r2"
+sql "$T/r2" "UPDATE keys SET endorsement = replace(endorsement, '\"old_signs_new\":\"', '\"old_signs_new\":\"AA') WHERE from_size > 0;"
+expect_status 1 "$BARRA" log verify --log "$T/r2" --key "$OLD"
+expect_grep "$T/out" 'not endorsed by both keys|does not match its entry'
+# the history cut back to the first key: checkpoints after the rotation are refused
+cp -r "$T/r" "$T/r3"
+sql "$T/r3" "DELETE FROM keys WHERE from_size > 0;"
+expect_status 1 "$BARRA" log verify --log "$T/r3" --key "$OLD"
+expect_grep "$T/out" 'FAILED: .*(not signed by the log.s key|not the newest key)'
 finish
