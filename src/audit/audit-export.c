@@ -117,6 +117,29 @@ static int export_checkpoints(struct audit_store *s, const char *dir, struct bar
     return r;
 }
 
+/* The key history: from which size each key signs, with the endorsements of each rotation. */
+static int export_keys(struct audit_store *s, const char *dir, struct barra_error *reterr)
+{
+    FILE *f = create(dir, "keys.jsonl", reterr);
+    if (f == NULL) {
+        return reterr ? reterr->code : -BARRA_EIO;
+    }
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT from_size, verifier_key, endorsement FROM keys ORDER BY "
+                                "from_size",
+                                -1, &st, NULL);
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *endorsement = (const char *)sqlite3_column_text(st, 2);
+        /* Keys and endorsements are ASCII (base64 and fixed names): written as they are. */
+        fprintf(f, "{\"from_size\":%lld,\"verifier_key\":\"%s\",\"endorsement\":%s}\n",
+                sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                endorsement ? endorsement : "null");
+    }
+    (void)sqlite3_finalize(st);
+    return finish(f, "keys.jsonl", reterr);
+}
+
 /* Leaf hashes of entries pruned away: the tree still needs them. */
 static int export_pruned(struct audit_store *s, const char *dir, uint64_t min_index,
                          struct barra_error *reterr)
@@ -170,6 +193,9 @@ BARRA_EXPORT int barra_audit_export(barra_audit_t *log, const char *outdir,
     }
     if (r == 0) {
         r = export_pruned(&log->store, outdir, min_index, reterr);
+    }
+    if (r == 0) {
+        r = export_keys(&log->store, outdir, reterr);
     }
     pthread_mutex_unlock(&log->db_lock);
     barra_free(key);

@@ -165,6 +165,30 @@ def main():
         args = args[2:]
     name, key_id, pub = parse_key(key_text)
 
+    # The key history: each key signs from its size on; each step endorsed by both keys.
+    epochs = []  # (from_size, key_id, public key, verifier key text)
+    keys_path = os.path.join(export, "keys.jsonl")
+    if os.path.exists(keys_path):
+        for line in open(keys_path):
+            k = json.loads(line)
+            kname, kid, kpub = parse_key(k["verifier_key"])
+            if kname != name:
+                fail("the key history names another log")
+            if epochs:
+                e = k["endorsement"]
+                if e["old_key"] != epochs[-1][3] or e["new_key"] != k["verifier_key"]:
+                    fail("key rotation at size %d names other keys" % k["from_size"])
+                try:
+                    epochs[-1][2].verify(base64.b64decode(e["old_signs_new"]), k["verifier_key"].encode())
+                    kpub.verify(base64.b64decode(e["new_signs_old"]), epochs[-1][3].encode())
+                except InvalidSignature:
+                    fail("key rotation at size %d is not endorsed by both keys" % k["from_size"])
+            epochs.append((k["from_size"], kid, kpub, k["verifier_key"]))
+        if key_text.strip() not in [e[3] for e in epochs]:
+            fail("the verifier key is not one of the log's keys")
+    else:
+        epochs = [(0, key_id, pub, key_text.strip())]
+
     leaves = [bytes.fromhex(l) for l in open(os.path.join(export, "pruned-leaves.txt")).read().split()]
     for n, line in enumerate(open(os.path.join(export, "entries.jsonl")), 1):
         e = json.loads(line)
@@ -174,7 +198,9 @@ def main():
 
     checkpoints = {}
     for path in sorted(glob.glob(os.path.join(export, "checkpoints", "*"))):
-        size, root = parse_checkpoint(open(path, encoding="utf-8").read(), name, key_id, pub)
+        size = int(os.path.basename(path))
+        epoch = [e for e in epochs if e[0] <= size][-1]
+        size, root = parse_checkpoint(open(path, encoding="utf-8").read(), name, epoch[1], epoch[2])
         if size > len(leaves):
             fail("the checkpoint of size %d signs more entries than the export has (%d)" % (size, len(leaves)))
         checkpoints[size] = root

@@ -37,4 +37,11 @@ expect_grep "$T/out" 'FAILED'
 sed 's/"index": 517/"index": 518/' "$T/incl.json" >"$T/wrong.json"
 expect_status 1 $V "$T/x" "$T/wrong.json"
 expect_grep "$T/out" 'inclusion proof of entry 518 does not hold'
+# A log whose key was rotated: the outside verifier follows the key history from the first key.
+OLD=$("$BARRA" log key --log "$L")
+"$BARRA" log rotate-key --log "$L" >/dev/null
+echo '{"after":"rotation"}' | "$BARRA" log append --log "$L" >/dev/null
+expect_status 0 "$BARRA" log export --log "$L" "$T/rot"
+expect_status 0 $V "$T/rot" --key "$OLD"
+expect_grep "$T/out" '^ok: 1002 entries'
 finish
