@@ -247,7 +247,7 @@ static int add_checkpoint_dir(const char *dir, const char ***list, size_t *n)
             break;
         }
         sprintf(path, "%s/%s", dir, e->d_name);
-        l[(*n)++] = path; /* freed with the process: a command, not a service */
+        l[(*n)++] = path;
         *list = l;
     }
     closedir(d);
@@ -264,7 +264,13 @@ static int cmd_verify(const struct log_args *a)
     }
     if (files == NULL ||
         (a->checkpoints_from && add_checkpoint_dir(a->checkpoints_from, &files, &nfiles) < 0)) {
-        fprintf(stderr, "barra log: cannot read the checkpoints in \"%s\"\n", a->checkpoints_from);
+        fprintf(stderr, "barra log: %s \"%s\"\n",
+                files ? "cannot read the checkpoints in" : "out of memory",
+                a->checkpoints_from ? a->checkpoints_from : "");
+        for (size_t i = a->ncheckpoints; files && i < nfiles; i++) {
+            free((char *)files[i]);
+        }
+        free(files);
         return 2;
     }
     struct barra_audit_verify_options o = {
@@ -278,6 +284,10 @@ static int cmd_verify(const struct log_args *a)
     struct barra_audit_verify_report rep;
     struct barra_error err;
     int r = barra_audit_verify(&o, &rep, &err);
+    for (size_t i = a->ncheckpoints; i < nfiles; i++) {
+        free((char *)files[i]); /* the paths read from --checkpoints-from */
+    }
+    free(files);
     if (r < 0) {
         printf("FAILED: %s\n", err.message);
         return r == -BARRA_ERULES || r == -BARRA_EACCES ? 1 : 2;
