@@ -61,6 +61,28 @@ BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const 
                                     size_t record_len, const void *payload, size_t payload_len,
                                     uint64_t *ret_index, struct barra_error *reterr);
 
+/* Called once an asynchronous append is durable (result 0, index set) or can never be (result a
+ * negative code; barra_audit_failure() says why). Runs on the log's writer thread: it must be
+ * quick and must not append to the log itself. */
+typedef void (*barra_audit_done_fn)(void *userdata, int result, uint64_t index);
+
+/* Like barra_audit_append, without waiting: type, record and payload are copied, and `done` is
+ * called exactly once when the entry's batch is committed, unless this returns an error (then it
+ * is never called). A server answers its client from `done`. */
+BARRA_EXPORT int barra_audit_append_async(barra_audit_t *log, const char *type, const char *record,
+                                          size_t record_len, const void *payload,
+                                          size_t payload_len, barra_audit_done_fn done,
+                                          void *userdata, struct barra_error *reterr);
+
+/* Why the log stopped accepting entries (a failed fsync, a full disk), or NULL while it works. */
+BARRA_EXPORT const char *barra_audit_failure(barra_audit_t *log);
+
+/* Reads entry `index`: its type, time (Unix nanoseconds) and record (owned, NUL-terminated; free
+ * with barra_audit_free()). -BARRA_ENOENT when there is no such entry or it was pruned. */
+BARRA_EXPORT int barra_audit_entry(barra_audit_t *log, uint64_t index, char **ret_type,
+                                   int64_t *ret_time_ns, char **ret_record, size_t *ret_record_len,
+                                   struct barra_error *reterr);
+
 /* The current tree: number of entries and root hash (32 bytes). */
 BARRA_EXPORT int barra_audit_head(barra_audit_t *log, uint64_t *ret_size, uint8_t ret_root[32],
                                   struct barra_error *reterr);

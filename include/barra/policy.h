@@ -57,6 +57,10 @@ BARRA_EXPORT int barra_key_from_bytes(const void *bytes, size_t len, barra_key_t
  * references. */
 BARRA_EXPORT const char *barra_key_id(const barra_key_t *k);
 BARRA_EXPORT barra_key_t *barra_key_free(barra_key_t *k);
+/* How a data subject is named where Barra stores consents and requests: 64 hex digits of
+ * HMAC-SHA256, under k, of the label "barra/subject/v1", a NUL and the subject's identifier (an
+ * employee id, an ID number). Writes a NUL-terminated string into ret. */
+BARRA_EXPORT int barra_key_subject_ref(const barra_key_t *k, const char *subject, char ret[65]);
 
 /* ---- Consent: the registry interface (the gateway's store implements it) ---- */
 
@@ -148,6 +152,16 @@ BARRA_EXPORT int barra_event_set(barra_event_t *e, const char *field, const char
                                  struct barra_error *reterr);
 BARRA_EXPORT int barra_event_set_file_size(barra_event_t *e, uint64_t size);
 BARRA_EXPORT int barra_event_add_subject(barra_event_t *e, const char *subject);
+/* A field of the event by the dotted path of barra_event_set() (and "kind", "file.sha256"), or NULL
+ * when it is not given. Borrowed from e. */
+BARRA_EXPORT const char *barra_event_get(const barra_event_t *e, const char *field);
+/* The event's time in Unix seconds; -BARRA_ENOENT when it has none. */
+BARRA_EXPORT int barra_event_time(const barra_event_t *e, int64_t *ret);
+BARRA_EXPORT size_t barra_event_subject_count(const barra_event_t *e);
+BARRA_EXPORT const char *barra_event_subject(const barra_event_t *e, size_t i);
+/* Replaces the text (a file's extracted text, which may be larger than a JSON field allows). The
+ * text must not hold a NUL byte. */
+BARRA_EXPORT int barra_event_set_text(barra_event_t *e, const char *text, size_t len);
 /* The text of a message event, or NULL. */
 BARRA_EXPORT const char *barra_event_text(const barra_event_t *e, size_t *ret_len);
 
@@ -215,6 +229,12 @@ BARRA_EXPORT size_t barra_decision_rule_count(const barra_decision_t *d);
 BARRA_EXPORT const char *barra_decision_rule_id(const barra_decision_t *d, size_t i);
 /* The rule whose action was chosen, or NULL (no rule fired, or the exception action applied). */
 BARRA_EXPORT const char *barra_decision_deciding_rule(const barra_decision_t *d);
+/* The deciding rule's `route` (route_local) and `consent_purpose` (require_consent), or NULL. */
+BARRA_EXPORT const char *barra_decision_route(const barra_decision_t *d);
+BARRA_EXPORT const char *barra_decision_consent_purpose(const barra_decision_t *d);
+/* The i-th route a rule of the policy names (repeats included), or NULL past the last: a service
+ * checks that it has a destination for each before it takes the policy. */
+BARRA_EXPORT const char *barra_policy_route(const barra_policy_t *p, size_t i);
 /* The tip for the sender in "en", "zh-Hant", "zh-Hans" or "pt"; NULL when there is none. */
 BARRA_EXPORT const char *barra_decision_tip(const barra_decision_t *d, const char *lang);
 /* For redact decisions on message events: the redacted text (owned by d). Otherwise NULL. */

@@ -29,6 +29,10 @@ struct audit_request {
     uint64_t index;
     int result;          /* 1 while pending */
     pthread_cond_t done; /* signalled for this request alone: no herd of waiters woken per batch */
+    /* Asynchronous appends: the request owns copies of its record and payload, and the writer
+     * calls `notify` once it is durable (or failed), then frees it. */
+    barra_audit_done_fn notify;
+    void *userdata;
 };
 
 int64_t (*audit_clock)(void);
@@ -221,14 +225,32 @@ static int write_checkpoint(barra_audit_t *log, char **ret_note)
 
 /* ---- the writer thread ---- */
 
-/* Called with the lock held. A request's memory belongs to its waiting caller: once its result is
- * set and it is signalled, it must not be touched. */
-static void finish(struct audit_request *batch, int result)
+/* Called with the lock held. A waiting caller's request belongs to it: once its result is set and
+ * it is signalled, it must not be touched. Asynchronous requests are returned, linked, for
+ * notify_async() to answer once the lock is released. */
+static struct audit_request *finish(struct audit_request *batch, int result)
 {
+    struct audit_request *async = NULL;
     for (struct audit_request *q = batch, *next; q; q = next) {
         next = q->next;
         q->result = result;
-        pthread_cond_signal(&q->done);
+        if (q->notify) {
+            q->next = async;
+            async = q;
+        } else {
+            pthread_cond_signal(&q->done);
+        }
+    }
+    return async;
+}
+
+/* Called without the lock: a callback may take its own locks (a server resuming a connection). */
+static void notify_async(struct audit_request *async)
+{
+    for (struct audit_request *q = async, *next; q; q = next) {
+        next = q->next;
+        q->notify(q->userdata, q->result, q->index);
+        barra_free(q);
     }
 }
 
@@ -267,7 +289,12 @@ static void *writer_main(void *arg)
         last->next = NULL;
         log->queued -= n;
         if (log->failed) {
-            finish(batch, log->failed);
+            struct audit_request *async = finish(batch, log->failed);
+            if (async) {
+                pthread_mutex_unlock(&log->lock);
+                notify_async(async);
+                pthread_mutex_lock(&log->lock);
+            }
             continue;
         }
         /* The entries of the batch belong to callers who wait: they stay valid until finished. */
@@ -280,7 +307,12 @@ static void *writer_main(void *arg)
         }
         pthread_mutex_unlock(&log->db_lock);
         pthread_mutex_lock(&log->lock);
-        finish(batch, rc == SQLITE_OK ? 0 : log->failed);
+        struct audit_request *async = finish(batch, rc == SQLITE_OK ? 0 : log->failed);
+        if (async) {
+            pthread_mutex_unlock(&log->lock);
+            notify_async(async);
+            pthread_mutex_lock(&log->lock);
+        }
     }
     pthread_mutex_unlock(&log->lock);
     return NULL;
@@ -288,11 +320,10 @@ static void *writer_main(void *arg)
 
 /* ---- the public API ---- */
 
-BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const char *record,
-                                    size_t record_len, const void *payload, size_t payload_len,
-                                    uint64_t *ret_index, struct barra_error *reterr)
+static int check_append(barra_audit_t *log, const char *type, const char *record, size_t record_len,
+                        size_t payload_len, struct barra_error *reterr)
 {
-    if (log == NULL || type == NULL || record == NULL || ret_index == NULL) {
+    if (log == NULL || type == NULL || record == NULL) {
         return barra_error_set(reterr, -BARRA_EINVAL, "no log, type or record");
     }
     size_t tl = strlen(type);
@@ -304,6 +335,93 @@ BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const 
     }
     if (!log->has_writer) {
         return barra_error_set(reterr, -BARRA_EACCES, "the log was opened read-only");
+    }
+    return 0;
+}
+
+/* Queues q with the lock held; wakes the writer when it may be asleep on an empty queue. */
+static void enqueue(barra_audit_t *log, struct audit_request *q)
+{
+    if (log->queue_tail) {
+        log->queue_tail->next = q;
+    } else {
+        log->queue_head = q;
+    }
+    log->queue_tail = q;
+    log->queued++;
+    if (log->queued == 1) {
+        pthread_cond_signal(&log->wake);
+    }
+}
+
+BARRA_EXPORT int barra_audit_append_async(barra_audit_t *log, const char *type, const char *record,
+                                          size_t record_len, const void *payload,
+                                          size_t payload_len, barra_audit_done_fn done,
+                                          void *userdata, struct barra_error *reterr)
+{
+    int r = check_append(log, type, record, record_len, payload_len, reterr);
+    if (r < 0) {
+        return r;
+    }
+    if (done == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no callback");
+    }
+    size_t tl = strlen(type) + 1;
+    /* One block: the request, then its type, record and payload. */
+    struct audit_request *q = barra_malloc(sizeof(*q) + tl + record_len + payload_len);
+    if (q == NULL) {
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    char *p = (char *)(q + 1);
+    memcpy(p, type, tl);
+    memcpy(p + tl, record, record_len);
+    if (payload) {
+        memcpy(p + tl + record_len, payload, payload_len);
+    }
+    *q = (struct audit_request){
+        .type = p,
+        .record = p + tl,
+        .record_len = record_len,
+        .payload = payload ? p + tl + record_len : NULL,
+        .payload_len = payload_len,
+        .result = 1,
+        .notify = done,
+        .userdata = userdata,
+    };
+    pthread_mutex_lock(&log->lock);
+    if (log->failed || log->stopping) {
+        r = log->failed ? log->failed : -BARRA_ECANCELED;
+        pthread_mutex_unlock(&log->lock);
+        barra_free(q);
+        return barra_error_set(reterr, r, "%s",
+                               r != -BARRA_ECANCELED ? log->failure : "the log is closing");
+    }
+    enqueue(log, q);
+    pthread_mutex_unlock(&log->lock);
+    return 0;
+}
+
+BARRA_EXPORT const char *barra_audit_failure(barra_audit_t *log)
+{
+    if (log == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&log->lock);
+    const char *f = log->failed ? log->failure : NULL;
+    pthread_mutex_unlock(&log->lock);
+    return f;
+}
+
+BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const char *record,
+                                    size_t record_len, const void *payload, size_t payload_len,
+                                    uint64_t *ret_index, struct barra_error *reterr)
+{
+    int r0 = check_append(log, type, record, record_len, payload_len, reterr);
+    if (r0 < 0) {
+        return r0;
+    }
+    if (ret_index == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no index to return");
     }
     struct audit_request q = {
         .type = type,
@@ -321,16 +439,7 @@ BARRA_EXPORT int barra_audit_append(barra_audit_t *log, const char *type, const 
         pthread_cond_destroy(&q.done);
         return barra_error_set(reterr, r, "%s", log->failed ? log->failure : "the log is closing");
     }
-    if (log->queue_tail) {
-        log->queue_tail->next = &q;
-    } else {
-        log->queue_head = &q;
-    }
-    log->queue_tail = &q;
-    log->queued++;
-    if (log->queued == 1) {
-        pthread_cond_signal(&log->wake); /* the writer may be asleep on an empty queue */
-    }
+    enqueue(log, &q);
     while (q.result == 1) {
         pthread_cond_wait(&q.done, &log->lock);
     }

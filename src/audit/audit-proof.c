@@ -219,3 +219,58 @@ BARRA_EXPORT int barra_audit_check_proof(const char *proof_json, size_t proof_le
     }
     return 0;
 }
+
+BARRA_EXPORT int barra_audit_entry(barra_audit_t *log, uint64_t index, char **ret_type,
+                                   int64_t *ret_time_ns, char **ret_record, size_t *ret_record_len,
+                                   struct barra_error *reterr)
+{
+    if (log == NULL || ret_type == NULL || ret_time_ns == NULL || ret_record == NULL) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "no log or result");
+    }
+    *ret_type = NULL;
+    *ret_record = NULL;
+    pthread_mutex_lock(&log->db_lock);
+    sqlite3_stmt *st = NULL;
+    int r = -BARRA_ENOENT;
+    int rc = sqlite3_prepare_v2(
+        log->store.db, "SELECT time_ns, type, record FROM entries WHERE seq = ?", -1, &st, NULL);
+    if (rc == SQLITE_OK && index <= INT64_MAX) {
+        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            size_t tl = (size_t)sqlite3_column_bytes(st, 1);
+            size_t rl = (size_t)sqlite3_column_bytes(st, 2);
+            char *type = barra_malloc(tl + 1), *record = barra_malloc(rl + 1);
+            if (type && record) {
+                memcpy(type, sqlite3_column_text(st, 1), tl);
+                type[tl] = '\0';
+                if (rl) {
+                    memcpy(record, sqlite3_column_blob(st, 2), rl);
+                }
+                record[rl] = '\0';
+                *ret_time_ns = sqlite3_column_int64(st, 0);
+                *ret_type = type;
+                *ret_record = record;
+                if (ret_record_len) {
+                    *ret_record_len = rl;
+                }
+                r = 0;
+            } else {
+                barra_free(type);
+                barra_free(record);
+                r = barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+            }
+        } else if (rc != SQLITE_DONE) {
+            r = audit_store_error(&log->store, rc, "reading an entry", reterr);
+        }
+    } else if (rc != SQLITE_OK) {
+        r = audit_store_error(&log->store, rc, "reading an entry", reterr);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&log->db_lock);
+    if (r == -BARRA_ENOENT) {
+        return barra_error_set(reterr, r, "entry %llu is not in the log (or was pruned)",
+                               (unsigned long long)index);
+    }
+    return r;
+}

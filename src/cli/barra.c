@@ -10,6 +10,7 @@
 #include "cli/log.h"
 #include "cli/policy.h"
 #include "cli/scan.h"
+#include "cli/serve.h"
 
 static const char usage[] =
     "Usage: barra COMMAND [OPTIONS]\n"
@@ -21,10 +22,12 @@ static const char usage[] =
     "  scan PATH...     classify files, folders or standard input for personal data\n"
     "  policy SUB ...   check a policy, run its test cases, or explain a decision\n"
     "  log SUB ...      the tamper-evident audit log: append, verify, proof, checkpoint, key\n"
+    "  serve            the gateway: HTTP API, upload page, consent registry, local routing\n"
     "  version          print the versions of barra and of its built-in entity rules\n"
     "\n"
     "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1),\n"
-    "barra-policy(1).\n";
+    "barra-policy(1),\n"
+    "barra-log(1), barra-serve(1).\n";
 
 static int cmd_version(void)
 {
@@ -54,6 +57,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        return cmd_serve(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         return cmd_version();

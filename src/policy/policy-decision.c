@@ -62,6 +62,30 @@ BARRA_EXPORT const char *barra_decision_deciding_rule(const barra_decision_t *d)
     return d && d->deciding >= 0 ? d->policy->rules[d->deciding].id : NULL;
 }
 
+BARRA_EXPORT const char *barra_decision_route(const barra_decision_t *d)
+{
+    return d && d->deciding >= 0 && d->exception_reason == NULL
+               ? d->policy->rules[d->deciding].route
+               : NULL;
+}
+
+BARRA_EXPORT const char *barra_decision_consent_purpose(const barra_decision_t *d)
+{
+    return d && d->deciding >= 0 && d->exception_reason == NULL
+               ? d->policy->rules[d->deciding].consent_purpose
+               : NULL;
+}
+
+BARRA_EXPORT const char *barra_policy_route(const barra_policy_t *p, size_t i)
+{
+    for (size_t r = 0; p && r < p->nrules; r++) {
+        if (p->rules[r].route && i-- == 0) {
+            return p->rules[r].route;
+        }
+    }
+    return NULL;
+}
+
 static const struct pol_tip *decision_tip(const barra_decision_t *d)
 {
     if (d->exception_reason) {

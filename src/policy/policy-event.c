@@ -620,3 +620,79 @@ BARRA_EXPORT int barra_event_parse(const char *json, size_t len, barra_event_t *
     *ret = e;
     return 0;
 }
+
+BARRA_EXPORT const char *barra_event_get(const barra_event_t *e, const char *field)
+{
+    if (e == NULL || field == NULL) {
+        return NULL;
+    }
+    const struct {
+        const char *name;
+        const char *value;
+    } fields[] = {
+        {"kind", pol_kind_name(e->kind)},
+        {"id", e->id},
+        {"source", e->source},
+        {"conversation.id", e->conversation_id},
+        {"conversation.type", e->conversation_type == POL_CONV_UNKNOWN
+                                  ? NULL
+                                  : pol_conv_type_name(e->conversation_type)},
+        {"sender.id", e->sender.id},
+        {"sender.department", e->sender.department},
+        {"sender.role", e->sender.role},
+        {"destination.platform", e->destination_platform},
+        {"destination.region", e->destination_region},
+        {"direction", e->direction == POL_DIR_UNKNOWN ? NULL : pol_direction_name(e->direction)},
+        {"file.name", e->file_name},
+        {"file.type", e->file_type},
+        {"file.path", e->file_path},
+        {"file.sha256", e->file_sha256},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (strcmp(fields[i].name, field) == 0) {
+            return fields[i].value;
+        }
+    }
+    return NULL;
+}
+
+BARRA_EXPORT size_t barra_event_subject_count(const barra_event_t *e)
+{
+    return e ? e->nsubjects : 0;
+}
+
+BARRA_EXPORT const char *barra_event_subject(const barra_event_t *e, size_t i)
+{
+    return e && i < e->nsubjects ? e->subjects[i] : NULL;
+}
+
+BARRA_EXPORT int barra_event_set_text(barra_event_t *e, const char *text, size_t len)
+{
+    if (e == NULL || (text == NULL && len > 0) || memchr(text ? text : "", '\0', len)) {
+        return -BARRA_EINVAL;
+    }
+    char *copy = barra_malloc(len + 1);
+    if (copy == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    if (len) {
+        memcpy(copy, text, len);
+    }
+    copy[len] = '\0';
+    if (e->text) {
+        explicit_bzero(e->text, e->text_len);
+        barra_free(e->text);
+    }
+    e->text = copy;
+    e->text_len = len;
+    return 0;
+}
+
+BARRA_EXPORT int barra_event_time(const barra_event_t *e, int64_t *ret)
+{
+    if (e == NULL || ret == NULL || !e->has_time) {
+        return -BARRA_ENOENT;
+    }
+    *ret = e->time;
+    return 0;
+}

@@ -103,6 +103,18 @@ int redact_key_hmac(const barra_key_t *k, const void *a, size_t alen, const void
     return ok ? 0 : -BARRA_ENOMEM;
 }
 
+BARRA_EXPORT int barra_key_subject_ref(const barra_key_t *k, const char *subject, char ret[65])
+{
+    static const char label[] = "barra/subject/v1";
+    uint8_t digest[32];
+    if (k == NULL || subject == NULL || ret == NULL ||
+        redact_key_hmac(k, label, sizeof(label), subject, strlen(subject), digest) < 0) {
+        return -BARRA_EINVAL;
+    }
+    to_hex(digest, 32, ret);
+    return 0;
+}
+
 BARRA_EXPORT const char *barra_key_id(const barra_key_t *k)
 {
     return k ? k->id : NULL;

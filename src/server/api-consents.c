@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* /v1/consents: the registry the policy consults. A consent names its subject only by keyed
+ * reference; recording one is answered once it is in the store and in the audit log. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/jsonw.h"
+#include "server/http.h"
+
+#include "core/banned.h"
+
+/* RFC 3339, read the way events read it. */
+static int parse_time(const char *s, int64_t *ret)
+{
+    barra_event_t *e = NULL;
+    int r = barra_event_new("message", &e);
+    if (r == 0) {
+        r = barra_event_set(e, "time", s, NULL);
+    }
+    if (r == 0) {
+        r = barra_event_time(e, ret);
+    }
+    barra_event_free(e);
+    return r;
+}
+
+struct consent_work {
+    struct consent_record rec;
+    char *scope, *evidence;
+};
+
+static void consent_work_free(void *p)
+{
+    struct consent_work *w = p;
+    if (w) {
+        barra_free(w->scope);
+        barra_free(w->evidence);
+        barra_free(w);
+    }
+}
+
+static void write_consent(struct buf *b, const struct consent_record *c)
+{
+    char t[32];
+    struct tm tm;
+    time_t rt = (time_t)c->recorded_at;
+    (void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&rt, &tm));
+    (void)buf_append_str(b, "{\"id\":");
+    (void)jsonw_string(b, c->id);
+    (void)buf_append_str(b, ",\"subject_ref\":");
+    (void)jsonw_string(b, c->subject_ref);
+    (void)buf_append_str(b, ",\"purpose\":");
+    (void)jsonw_string(b, c->purpose);
+    (void)buf_append_str(b, ",\"state\":");
+    (void)jsonw_string(b, barra_consent_state_name(c->state));
+    (void)buf_append_str(b, ",\"scope\":");
+    (void)jsonw_string(b, c->scope);
+    (void)buf_append_str(b, ",\"evidence\":");
+    (void)jsonw_string(b, c->evidence);
+    (void)buf_append_str(b, ",\"recorded_at\":");
+    (void)jsonw_string(b, t);
+    (void)buf_append_str(b, ",\"expires\":");
+    if (c->expires) {
+        rt = (time_t)c->expires;
+        (void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&rt, &tm));
+        (void)jsonw_string(b, t);
+    } else {
+        (void)buf_append_str(b, "null");
+    }
+    (void)buf_append_char(b, '}');
+}
+
+static void finish_consent(struct gw_req *rq)
+{
+    struct consent_work *w = rq->work;
+    struct gw *gw = rq->gw;
+    if (rq->audit_result < 0) {
+        const char *why = barra_audit_failure(gw->audit);
+        gw_fail(rq, 503, "audit_unavailable", "the consent was not recorded: %s",
+                why ? why : "the log is closing");
+        return;
+    }
+    struct barra_error err;
+    if (gw->store->ops->consent_add(gw->store, &w->rec, &err) < 0) {
+        gw_fail(rq, 503, "store_unavailable", "the consent was not recorded: %s", err.message);
+        return;
+    }
+    if (gw_consents_apply(gw->consents, &w->rec) < 0) {
+        gw_fail(rq, 503, "out_of_memory", "the consent is stored but not yet in effect: restart");
+        return;
+    }
+    buf_clear(&rq->out);
+    (void)buf_printf(&rq->out,
+                     "{\"audit_index\":%llu,\"consent\":", (unsigned long long)rq->audit_index);
+    write_consent(&rq->out, &w->rec);
+    (void)buf_append_str(&rq->out, "}\n");
+    gw_answer(rq, rq->out.err ? 500 : 201);
+}
+
+static bool valid_purpose(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 0 && n < 65 && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* Reads a consent request: {"subject" | "subject_ref", "purpose", "state", "scope", "evidence",
+ * "expires"}. */
+static void record_consent(struct gw_req *rq, bool withdraw)
+{
+    json_error_t jerr;
+    json_t *j =
+        json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *subject = NULL, *subject_ref = NULL, *purpose = NULL, *state = NULL, *scope = NULL,
+               *evidence = NULL, *expires = NULL;
+    if (!json_is_object(j) ||
+        json_unpack_ex(j, &jerr, JSON_STRICT, "{s?s, s?s, s:s, s?s, s?s, s?s, s?s}", "subject",
+                       &subject, "subject_ref", &subject_ref, "purpose", &purpose, "state", &state,
+                       "scope", &scope, "evidence", &evidence, "expires", &expires) < 0) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "bad_consent",
+                "%s (a consent is {\"subject\" or \"subject_ref\", "
+                "\"purpose\", \"state\", \"scope\", \"evidence\", \"expires\"})",
+                j ? jerr.text : "the body is not JSON");
+        json_decref(j);
+        return;
+    }
+    struct consent_work *w = barra_calloc(1, sizeof(*w));
+    const char *problem = NULL;
+    if (w == NULL) {
+        problem = "out of memory";
+    } else if ((subject == NULL) == (subject_ref == NULL)) {
+        problem = "give the data subject's identifier as \"subject\" (Barra keeps only its keyed "
+                  "reference) or the reference itself as \"subject_ref\", not both";
+    } else if (subject_ref &&
+               (strlen(subject_ref) != 64 || strspn(subject_ref, "0123456789abcdef") != 64)) {
+        problem = "\"subject_ref\" is 64 lowercase hex digits";
+    } else if (!valid_purpose(purpose)) {
+        problem = "\"purpose\" is a word of a-z, 0-9, '_' and '-' (cross_border, sensitive_data)";
+    }
+    enum barra_consent_state st = withdraw ? BARRA_CONSENT_WITHDRAWN : BARRA_CONSENT_GRANTED;
+    if (problem == NULL && state && !withdraw) {
+        if (strcmp(state, "granted") == 0) {
+            st = BARRA_CONSENT_GRANTED;
+        } else if (strcmp(state, "refused") == 0) {
+            st = BARRA_CONSENT_REFUSED;
+        } else if (strcmp(state, "withdrawn") == 0) {
+            st = BARRA_CONSENT_WITHDRAWN;
+        } else {
+            problem = "\"state\" is granted, refused or withdrawn";
+        }
+    }
+    if (problem == NULL && withdraw && state) {
+        problem = "a withdrawal takes no \"state\"";
+    }
+    if (problem == NULL && expires && parse_time(expires, &w->rec.expires) < 0) {
+        problem = "\"expires\" is an RFC 3339 time with a zone, e.g. 2027-11-23T00:00:00+08:00";
+    }
+    if (problem == NULL && subject &&
+        barra_key_subject_ref(rq->gw->key, subject, w->rec.subject_ref) < 0) {
+        problem = "the subject cannot be referenced";
+    }
+    if (problem == NULL && vault_id_random(w->rec.id) < 0) {
+        problem = "no random bytes for an id";
+    }
+    if (problem) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "bad_consent", "%s", problem);
+        json_decref(j);
+        consent_work_free(w);
+        return;
+    }
+    if (subject_ref) {
+        memcpy(w->rec.subject_ref, subject_ref, 65);
+    }
+    (void)snprintf(w->rec.purpose, sizeof(w->rec.purpose), "%s", purpose);
+    w->rec.state = st;
+    w->rec.recorded_at = (int64_t)time(NULL);
+    w->scope = scope ? barra_strdup(scope) : NULL;
+    w->evidence = evidence ? barra_strdup(evidence) : NULL;
+    w->rec.scope = w->scope;
+    w->rec.evidence = w->evidence;
+    json_decref(j);
+    struct buf rec;
+    buf_init(&rec, 0);
+    (void)buf_append_str(&rec, "{\"schema\":\"barra.consent/1\",\"token\":");
+    (void)jsonw_string(&rec, rq->token->config->name);
+    (void)buf_append_str(&rec, ",\"consent\":");
+    write_consent(&rec, &w->rec);
+    (void)buf_append_char(&rec, '}');
+    if (rec.err) {
+        buf_done(&rec);
+        consent_work_free(w);
+        gw_fail(rq, 503, "out_of_memory", "the consent was not recorded: out of memory");
+        return;
+    }
+    gw_audit(rq, "consent", rec.data, rec.len, finish_consent, w, consent_work_free);
+    buf_done(&rec);
+}
+
+void api_consent_add(struct gw_req *rq)
+{
+    record_consent(rq, false);
+}
+
+void api_consent_withdraw(struct gw_req *rq)
+{
+    record_consent(rq, true);
+}
+
+struct list_state {
+    struct buf *b;
+    size_t n;
+};
+
+static int list_one(const struct consent_record *c, void *userdata)
+{
+    struct list_state *ls = userdata;
+    if (ls->n++) {
+        (void)buf_append_char(ls->b, ',');
+    }
+    write_consent(ls->b, c);
+    return ls->b->err;
+}
+
+void api_consent_list(struct gw_req *rq)
+{
+    const char *subject = gw_query(rq, "subject"), *ref = gw_query(rq, "subject_ref");
+    const char *purpose = gw_query(rq, "purpose");
+    char own_ref[65];
+    if ((subject == NULL) == (ref == NULL)) {
+        gw_fail(rq, 400, "bad_query",
+                "name the data subject: ?subject=IDENTIFIER or ?subject_ref=REFERENCE");
+        return;
+    }
+    if (subject) {
+        (void)barra_key_subject_ref(rq->gw->key, subject, own_ref);
+        ref = own_ref;
+    }
+    struct buf *b = &rq->out;
+    buf_clear(b);
+    (void)buf_append_str(b, "{\"subject_ref\":");
+    (void)jsonw_string(b, ref);
+    (void)buf_append_str(b, ",\"records\":[");
+    struct list_state ls = {.b = b};
+    struct barra_error err;
+    int r = rq->gw->store->ops->consent_each(rq->gw->store, ref, purpose, list_one, &ls, &err);
+    if (r < 0) {
+        gw_fail(rq, 503, "store_unavailable", "%s", err.message);
+        return;
+    }
+    (void)buf_append_str(b, "]");
+    if (purpose) {
+        (void)buf_append_str(b, ",\"current\":");
+        (void)jsonw_string(b, barra_consent_state_name(gw_consents_state(
+                                  rq->gw->consents, ref, purpose, (int64_t)time(NULL))));
+    }
+    (void)buf_append_str(b, "}\n");
+    gw_answer(rq, b->err ? 500 : 200);
+}

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The inline path: classify, decide, carry out, record, answer. A request's answer leaves only
+ * once its decision is durable in the audit log; content that is blocked or waits for consent goes
+ * nowhere, and routed content is stored before the answer names where. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "connect/webdav.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/jsonw.h"
+#include "core/utf8.h"
+#include "server/http.h"
+
+#include "core/banned.h"
+
+struct content_work {
+    barra_event_t *event;
+    char *decision_json;
+    enum barra_action action;
+    bool deliver;
+    char *text; /* what goes on instead: the redacted text or the link */
+    char *link;
+    char vault_id[33];
+    char *route_error;
+    struct connector *connector;
+    const char *lang;
+};
+
+static void work_free(void *p)
+{
+    struct content_work *w = p;
+    if (w == NULL) {
+        return;
+    }
+    barra_event_free(w->event);
+    barra_string_free(w->decision_json);
+    if (w->text) {
+        explicit_bzero(w->text, strlen(w->text));
+    }
+    barra_free(w->text);
+    barra_free(w->link);
+    barra_free(w->route_error);
+    barra_free(w);
+}
+
+/* The sender's language from ?lang= or Accept-Language; English when nothing matches. */
+static const char *pick_lang(struct gw_req *rq)
+{
+    const char *q = gw_query(rq, "lang");
+    const char *al =
+        q ? q
+          : MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    if (al == NULL) {
+        return "en";
+    }
+    if (strncmp(al, "zh-Hant", 7) == 0 || strncmp(al, "zh-TW", 5) == 0 ||
+        strncmp(al, "zh-HK", 5) == 0 || strncmp(al, "zh-MO", 5) == 0) {
+        return "zh-Hant";
+    }
+    if (strncmp(al, "zh", 2) == 0) {
+        return "zh-Hans";
+    }
+    if (strncmp(al, "pt", 2) == 0) {
+        return "pt";
+    }
+    return "en";
+}
+
+static void put_field(struct buf *b, const char *key, const char *value)
+{
+    (void)buf_append_char(b, ',');
+    (void)jsonw_key(b, key);
+    (void)jsonw_string(b, value);
+}
+
+/* The audit record: where the content came from and was going, the decision, what was done. No
+ * text, no sender or subject identifiers. */
+static void write_record(struct buf *b, struct gw_req *rq, const char *via,
+                         const struct content_work *w)
+{
+    const barra_event_t *e = w->event;
+    (void)buf_append_str(b, "{\"schema\":\"barra.gateway/1\"");
+    put_field(b, "via", via);
+    put_field(b, "token", rq->token ? rq->token->config->name : NULL);
+    (void)buf_append_str(b, ",\"event\":{\"kind\":");
+    (void)jsonw_string(b, barra_event_get(e, "kind"));
+    static const char *const fields[] = {
+        "id",
+        "source",
+        "conversation.type",
+        "sender.department",
+        "destination.platform",
+        "destination.region",
+        "direction",
+        "file.type",
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char *v = barra_event_get(e, fields[i]);
+        if (v) {
+            put_field(b, fields[i], v);
+        }
+    }
+    (void)buf_printf(b, ",\"subjects\":%zu}", barra_event_subject_count(e));
+    (void)buf_append_str(b, ",\"decision\":");
+    (void)buf_append_str(b, w->decision_json);
+    (void)buf_printf(b, ",\"outcome\":{\"deliver\":%s", w->deliver ? "true" : "false");
+    if (w->vault_id[0]) {
+        put_field(b, "vault_id", w->vault_id);
+    }
+    if (w->link) {
+        put_field(b, "link", w->link);
+    }
+    if (w->route_error) {
+        put_field(b, "route_error", w->route_error);
+    }
+    (void)buf_append_str(b, "}}");
+}
+
+/* The name's extension when it is short and plain (".xlsx"), else ".txt". */
+static const char *safe_extension(const char *name)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    if (dot && strlen(dot) >= 2 && strlen(dot) <= 10 && strspn(dot + 1, alnum) == strlen(dot + 1)) {
+        return dot;
+    }
+    return ".txt";
+}
+
+/* Stores content for a route_local decision and makes the link to post instead. On failure the
+ * content is not delivered (fail closed) and the record says why. */
+static void route_content(struct gw *gw, struct content_work *w, const barra_decision_t *d,
+                          const char *data, size_t len, const char *name)
+{
+    const char *route = barra_decision_route(d);
+    const struct gw_route_config *rc = gw_config_route(gw->config, route);
+    struct barra_error err;
+    int r;
+    if (rc == NULL || rc->kind == GW_ROUTE_VAULT) {
+        r = vault_put(gw->vault, data, len, w->vault_id, &err);
+        struct vault_item item = {
+            .route = route ? route : "vault",
+            .extension = safe_extension(name),
+            .size = len,
+            .created = (int64_t)time(NULL),
+        };
+        memcpy(item.id, w->vault_id, sizeof(item.id));
+        if (r == 0 && (r = gw->store->ops->vault_add(gw->store, &item, &err)) < 0) {
+            (void)vault_remove(gw->vault, w->vault_id, NULL);
+        }
+        if (r == 0) {
+            size_t n = strlen(gw->base_url) + sizeof("/v1/vault/") + 32;
+            if ((w->link = barra_malloc(n)) != NULL) {
+                (void)snprintf(w->link, n, "%s/v1/vault/%s", gw->base_url, w->vault_id);
+            }
+            atomic_fetch_add(&gw->metrics.vault_items, 1);
+        } else {
+            w->vault_id[0] = '\0';
+        }
+    } else {
+        char fname[80], id[33];
+        /* The name on the share says nothing about the content: a random id and the extension. */
+        if (vault_id_random(id) < 0) {
+            r = barra_error_set(&err, -BARRA_EIO, "no random bytes");
+        } else {
+            (void)snprintf(fname, sizeof(fname), "barra-%s%s", id, safe_extension(name));
+            r = webdav_put(rc, fname, data, len, &w->link, &err);
+        }
+    }
+    if (r < 0 || w->link == NULL) {
+        w->deliver = false;
+        w->route_error = barra_strdup(r < 0 ? err.message : "out of memory");
+        return;
+    }
+    w->deliver = true;
+    w->text = barra_strdup(w->link);
+}
+
+/* Classifies text into the worker's findings. Returns false when classification failed. */
+static bool classify(struct gw *gw, struct gw_worker *wk, const char *text, size_t len)
+{
+    barra_findings_clear(wk->findings);
+    if (text == NULL || len == 0) {
+        return true;
+    }
+    int r =
+        barra_scanner_scan(wk->scanner, text, len, NULL, 0, barra_findings_collect, wk->findings);
+    atomic_fetch_add_explicit(&gw->metrics.findings, barra_findings_count(wk->findings),
+                              memory_order_relaxed);
+    return r >= 0;
+}
+
+static void finish_content(struct gw_req *rq);
+
+static int append_to_buf(void *userdata, const char *data, size_t len)
+{
+    return buf_append(userdata, data, len);
+}
+
+/* Decides about `e` (taken), whose content is data[0..len) and whose classifiable text is
+ * text[0..tlen) (NULL when it could not be extracted), carries the decision out and records it.
+ */
+static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *data, size_t len,
+                              const char *text, size_t tlen, const char *name, const char *via,
+                              struct connector *conn)
+{
+    struct gw *gw = rq->gw;
+    struct gw_worker *wk = gw_worker(gw);
+    struct content_work *w = barra_calloc(1, sizeof(*w));
+    if (wk == NULL || w == NULL) {
+        barra_event_free(e);
+        barra_free(w);
+        gw_fail(rq, 503, "out_of_memory", "the gateway is out of memory; nothing was done");
+        return;
+    }
+    w->event = e;
+    w->connector = conn;
+    w->lang = pick_lang(rq);
+    bool failed = text == NULL || !classify(gw, wk, text, tlen);
+    struct barra_consent_provider cp = gw_consents_provider(gw->consents);
+    struct barra_decide_options opts = {
+        .consent = &cp,
+        .key = gw->key,
+        .detector = gw->detector,
+        .classification_failed = failed,
+    };
+    barra_policy_t *p = barra_policy_slot_get(gw->policy);
+    struct barra_error err;
+    (void)barra_decide_into(p, e, wk->findings, &opts, wk->decision, &err);
+    const barra_decision_t *d = wk->decision;
+    w->action = barra_decision_action(d);
+    switch (w->action) {
+    case BARRA_ACTION_ALLOW:
+    case BARRA_ACTION_TAG:
+        w->deliver = true;
+        break;
+    case BARRA_ACTION_REDACT: {
+        size_t rl = 0;
+        const char *red = barra_decision_redacted_text(d, &rl);
+        struct buf rb;
+        buf_init(&rb, 0);
+        if (red == NULL && text &&
+            barra_policy_redact(p, text, tlen, wk->findings, gw->key, append_to_buf, &rb) == 0) {
+            red = rb.data;
+            rl = rb.len;
+        }
+        w->deliver = red != NULL;
+        w->text = red ? barra_strndup(red, rl) : NULL;
+        buf_done(&rb);
+        break;
+    }
+    case BARRA_ACTION_ROUTE_LOCAL:
+        route_content(gw, w, d, data, len, name);
+        break;
+    case BARRA_ACTION_REQUIRE_CONSENT:
+    case BARRA_ACTION_BLOCK:
+        w->deliver = false;
+        break;
+    }
+    int r = barra_decision_format_json(d, 0, &w->decision_json, &err);
+    barra_findings_clear(wk->findings);
+    barra_policy_unref(p);
+    if (r < 0) {
+        work_free(w);
+        gw_fail(rq, 500, "internal", "the decision could not be written: %s", err.message);
+        return;
+    }
+    struct buf rec;
+    buf_init(&rec, 0);
+    write_record(&rec, rq, via, w);
+    if (rec.err) {
+        buf_done(&rec);
+        work_free(w);
+        gw_fail(rq, 503, "out_of_memory", "the gateway is out of memory; nothing was done");
+        return;
+    }
+    gw_audit(rq, "decision", rec.data, rec.len, finish_content, w, work_free);
+    buf_done(&rec);
+    if (rq->answered && rq->finish == NULL) { /* the log refused: undo the routing */
+        if (w->vault_id[0]) {
+            (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
+            (void)vault_remove(gw->vault, w->vault_id, NULL);
+        }
+    }
+}
+
+static void finish_content(struct gw_req *rq)
+{
+    struct content_work *w = rq->work;
+    struct gw *gw = rq->gw;
+    if (rq->audit_result < 0) {
+        if (w->vault_id[0]) {
+            (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
+            (void)vault_remove(gw->vault, w->vault_id, NULL);
+        }
+        atomic_fetch_add(&gw->metrics.rejects[GW_REJECT_AUDIT], 1);
+        const char *why = barra_audit_failure(gw->audit);
+        gw_fail(rq, 503, "audit_unavailable",
+                "nothing was done: the decision could not be recorded (%s)",
+                why ? why : "the log is closing");
+        return;
+    }
+    atomic_fetch_add_explicit(&gw->metrics.decisions[w->action], 1, memory_order_relaxed);
+    char id[24];
+    (void)snprintf(id, sizeof(id), "%llu", (unsigned long long)rq->audit_index);
+    struct barra_error err;
+    const char *act_error = NULL;
+    if (w->connector) {
+        struct connect_outcome o = {
+            .action = CONNECT_REPLY,
+            .event = w->event,
+            .decision_id = id,
+            .decision_json = w->decision_json,
+            .deliver = w->deliver,
+            .text = w->text,
+        };
+        if (w->connector->ops->act(w->connector, &o, &err) < 0) {
+            act_error = err.message;
+        }
+    }
+    struct buf *b = &rq->out;
+    buf_clear(b);
+    (void)buf_printf(b, "{\"decision_id\":\"%s\",\"action\":", id);
+    (void)jsonw_string(b, barra_action_name(w->action));
+    (void)buf_printf(b, ",\"deliver\":%s", w->deliver ? "true" : "false");
+    put_field(b, "text", w->text);
+    put_field(b, "link", w->link);
+    if (w->route_error) {
+        put_field(b, "route_error", w->route_error);
+    }
+    if (w->connector) {
+        put_field(b, "reply_error", act_error);
+    }
+    put_field(b, "lang", w->lang);
+    (void)buf_append_str(b, ",\"decision\":");
+    (void)buf_append_str(b, w->decision_json);
+    (void)buf_append_str(b, "}\n");
+    gw_answer(rq, b->err ? 500 : 200);
+}
+
+/* ---- the endpoints ---- */
+
+static json_t *parse_object(struct gw_req *rq)
+{
+    json_error_t jerr;
+    json_t *j =
+        json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        if (j == NULL) {
+            gw_fail(rq, 400, "malformed", "the body is not valid JSON: %s (line %d, column %d)",
+                    jerr.text, jerr.line, jerr.column);
+        } else {
+            gw_fail(rq, 400, "malformed", "the body must be a JSON object");
+        }
+        return NULL;
+    }
+    return j;
+}
+
+struct finding_writer {
+    struct buf *b;
+    size_t n;
+};
+
+/* A finding as /v1/classify answers it: where and what, never the value (the caller has it). */
+static int write_finding(const struct barra_finding *f, void *userdata)
+{
+    struct finding_writer *fw = userdata;
+    struct buf *b = fw->b;
+    (void)buf_append_str(b, fw->n++ ? ",{\"type\":" : "{\"type\":");
+    (void)jsonw_string(b, f->type);
+    if (f->subtype) {
+        put_field(b, "subtype", f->subtype);
+    }
+    put_field(b, "category", f->category);
+    put_field(b, "jurisdiction", f->jurisdiction);
+    (void)buf_printf(b, ",\"start\":%llu,\"end\":%llu,\"score\":", (unsigned long long)f->start,
+                     (unsigned long long)f->end);
+    (void)jsonw_score(b, f->score);
+    (void)buf_printf(b, ",\"masked\":%s,\"minor\":%s}",
+                     f->flags & BARRA_FINDING_MASKED ? "true" : "false",
+                     f->flags & BARRA_FINDING_MINOR ? "true" : "false");
+    return 0;
+}
+
+void api_classify(struct gw_req *rq)
+{
+    json_t *j = parse_object(rq);
+    if (j == NULL) {
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, "text") != 0) {
+            atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+            gw_fail(rq, 400, "unknown_field", "unknown field \"%s\" (classify takes only \"text\")",
+                    key);
+            json_decref(j);
+            return;
+        }
+    }
+    json_t *t = json_object_get(j, "text");
+    if (!json_is_string(t)) {
+        gw_fail(rq, 400, "malformed", "\"text\" must be a string");
+        json_decref(j);
+        return;
+    }
+    struct gw_worker *wk = gw_worker(rq->gw);
+    struct finding_writer fw = {.b = &rq->out};
+    buf_clear(&rq->out);
+    (void)buf_append_str(&rq->out, "{\"findings\":[");
+    int r = wk ? barra_scanner_scan(wk->scanner, json_string_value(t), json_string_length(t), NULL,
+                                    0, write_finding, &fw)
+               : -BARRA_ENOMEM;
+    json_decref(j);
+    if (r < 0) {
+        gw_fail(rq, 503, "classification_failed", "the text could not be classified");
+        return;
+    }
+    atomic_fetch_add_explicit(&rq->gw->metrics.findings, fw.n, memory_order_relaxed);
+    (void)buf_printf(&rq->out, "],\"count\":%zu}\n", fw.n);
+    gw_answer(rq, rq->out.err ? 500 : 200);
+}
+
+void api_events(struct gw_req *rq)
+{
+    barra_event_t *e = NULL;
+    struct barra_error err;
+    if (barra_event_parse(rq->body.data ? rq->body.data : "", rq->body.len, &e, &err) < 0) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "bad_event", "%s", err.message);
+        return;
+    }
+    size_t tl = 0;
+    const char *text = barra_event_text(e, &tl);
+    /* A file event names a file the caller holds: only its extracted text (if any) is here. */
+    decide_and_record(rq, e, text, tl, text ? text : "", text ? tl : 0, NULL, "api", NULL);
+}
+
+void api_connector(struct gw_req *rq)
+{
+    struct connector *c = NULL;
+    for (size_t i = 0; i < rq->gw->nconnectors; i++) {
+        if (strcmp(rq->gw->connectors[i]->name, rq->arg) == 0) {
+            c = rq->gw->connectors[i];
+        }
+    }
+    if (c == NULL) {
+        gw_fail(rq, 404, "not_found", "no generic connector named \"%s\" is configured", rq->arg);
+        return;
+    }
+    barra_event_t *e = NULL;
+    struct barra_error err;
+    if (c->ops->to_event(c, rq->body.data ? rq->body.data : "", rq->body.len, &e, &err) < 0) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "bad_event", "%s", err.message);
+        return;
+    }
+    size_t tl = 0;
+    const char *text = barra_event_text(e, &tl);
+    char via[80];
+    (void)snprintf(via, sizeof(via), "connector:%s", c->name);
+    decide_and_record(rq, e, text, tl, text ? text : "", text ? tl : 0, NULL, via, c);
+}
+
+/* Fills a file event from the form: an optional "event" field (a content event without text) and
+ * the simple fields the upload page sends. */
+static int event_from_form(struct gw_req *rq, const char *pasted, barra_event_t **ret,
+                           struct barra_error *err)
+{
+    const struct gw_form *f = rq->form;
+    const char *ev = gw_form_field(rq, "event");
+    int r = ev ? barra_event_parse(ev, strlen(ev), ret, err)
+               : barra_event_new(f->has_file ? "file" : "message", ret);
+    if (r < 0) {
+        return r;
+    }
+    static const char *const simple[] = {
+        "source",    "destination.platform", "destination.region", "conversation.type",
+        "sender.id", "sender.department",    "direction"};
+    for (size_t i = 0; r == 0 && i < sizeof(simple) / sizeof(simple[0]); i++) {
+        const char *v = gw_form_field(rq, simple[i]);
+        if (v && *v) {
+            r = barra_event_set(*ret, simple[i], v, err);
+        }
+    }
+    if (r == 0 && barra_event_get(*ret, "source") == NULL) {
+        r = barra_event_set(*ret, "source", "upload", err);
+    }
+    if (r == 0 && f->has_file) {
+        r = barra_event_set(*ret, "file.name", f->file_name, err);
+        if (r == 0) {
+            r = barra_event_set_file_size(*ret, f->file.len);
+        }
+    } else if (r == 0) {
+        r = barra_event_set_text(*ret, pasted, strlen(pasted));
+        if (r < 0) {
+            r = barra_error_set(err, r, "the text cannot be taken (it holds a NUL byte?)");
+        }
+    }
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    (void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    if (r == 0 && ev == NULL) {
+        r = barra_event_set(*ret, "time", now, err);
+    }
+    if (r < 0) {
+        *ret = barra_event_free(*ret);
+    }
+    return r;
+}
+
+void api_files(struct gw_req *rq)
+{
+    const struct gw_form *f = rq->form;
+    const char *pasted = gw_form_field(rq, "text");
+    if (!f->has_file && (pasted == NULL || *pasted == '\0')) {
+        gw_fail(rq, 400, "no_content",
+                "send the file in the form field \"file\" (or text in "
+                "\"text\")");
+        return;
+    }
+    barra_event_t *e = NULL;
+    struct barra_error err;
+    if (event_from_form(rq, pasted, &e, &err) < 0) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "bad_event", "%s", err.message);
+        return;
+    }
+    const char *data = f->has_file ? f->file.data : pasted;
+    size_t len = f->has_file ? f->file.len : strlen(pasted);
+    /* Plain text is classified as it is; other formats need the extractors. Content that cannot
+     * be read is not waved through: the policy's exception action applies. */
+    bool readable = data != NULL && memchr(data, '\0', len) == NULL && utf8_is_valid(data, len);
+    decide_and_record(rq, e, data ? data : "", len, readable ? data : NULL, readable ? len : 0,
+                      f->has_file ? f->file_name : "message.txt", "files", NULL);
+}

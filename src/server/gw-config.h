@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The gateway's configuration file (docs/serve.md): one YAML document, every key checked, every
+ * error naming its line and column. */
+#ifndef BARRA_SERVER_GW_CONFIG_H
+#define BARRA_SERVER_GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/error.h>
+
+enum gw_scope {
+    GW_SCOPE_CLASSIFY = 1u << 0,
+    GW_SCOPE_EVENTS = 1u << 1,
+    GW_SCOPE_FILES = 1u << 2,
+    GW_SCOPE_CONSENTS_READ = 1u << 3,
+    GW_SCOPE_CONSENTS_WRITE = 1u << 4,
+    GW_SCOPE_DECISIONS = 1u << 5,
+    GW_SCOPE_VAULT = 1u << 6,
+    GW_SCOPE_METRICS = 1u << 7,
+    GW_SCOPE_CONNECTORS = 1u << 8,
+};
+
+/* The scope named `name` ("events", "consents:read", ...), or 0. */
+uint32_t gw_scope_parse(const char *name);
+
+struct gw_token_config {
+    char *name;
+    uint8_t sha256[32]; /* of the token: the token itself is never stored */
+    uint32_t scopes;
+};
+
+enum gw_route_kind {
+    GW_ROUTE_VAULT,
+    GW_ROUTE_WEBDAV,
+};
+
+struct gw_route_config {
+    char *name;
+    enum gw_route_kind kind;
+    /* WebDAV: the folder URL (ending in '/'), credentials, and whether to ask Nextcloud's sharing
+     * API for a public link after the upload. */
+    char *url;
+    char *username;
+    char *password; /* read from password_file */
+    bool nextcloud_share;
+    char *ca_file; /* for an https server with a private CA; NULL for the system's */
+};
+
+struct gw_generic_config {
+    char *name;
+    char *reply_url; /* where the connector posts each decision back; NULL for none */
+};
+
+struct gw_config {
+    char *path;
+    char *listen_host; /* "127.0.0.1" */
+    uint16_t port;
+    char *data_dir;
+    char *policy_path;
+    char *public_url; /* the base of links Barra hands out; default http(s)://listen */
+    char *tls_cert, *tls_key;
+    uint64_t max_body;      /* bytes of a JSON request */
+    uint64_t max_file;      /* bytes of an upload */
+    uint32_t max_in_flight; /* requests being worked on; beyond it 503 */
+    double rate;            /* requests per second per token */
+    uint32_t burst;
+    uint32_t timeout_s; /* idle connections are closed after this */
+    uint32_t threads;   /* 0: one per processor */
+    struct gw_token_config *tokens;
+    size_t ntokens;
+    struct gw_route_config *routes;
+    size_t nroutes;
+    struct gw_generic_config *generic;
+    size_t ngeneric;
+    char *audit_origin;
+    char *checkpoint_dir;
+    bool checkpoint_syslog;
+    uint32_t checkpoint_s;
+};
+
+/* Reads and checks a configuration file. Relative paths in it are taken from the file's folder.
+ * Returns owned; free with gw_config_free(). */
+int gw_config_load(const char *path, struct gw_config **ret, struct barra_error *reterr);
+struct gw_config *gw_config_free(struct gw_config *c);
+const struct gw_route_config *gw_config_route(const struct gw_config *c, const char *name);
+
+#endif
