@@ -3,7 +3,6 @@
  * reference; recording one is answered once it is in the store and in the audit log. */
 #include "config.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,38 +10,14 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/jsonw.h"
+#include "server/api-requests.h"
 #include "server/http.h"
 
 #include "core/banned.h"
 
-/* RFC 3339, read the way events read it. */
-static int parse_time(const char *s, int64_t *ret)
-{
-    barra_event_t *e = NULL;
-    int r = barra_event_new("message", &e);
-    if (r == 0) {
-        r = barra_event_set(e, "time", s, NULL);
-    }
-    if (r == 0) {
-        r = barra_event_time(e, ret);
-    }
-    barra_event_free(e);
-    return r;
-}
-
-struct consent_work {
-    struct consent_record rec;
-    char *scope, *evidence;
-};
-
 static void consent_work_free(void *p)
 {
-    struct consent_work *w = p;
-    if (w) {
-        barra_free(w->scope);
-        barra_free(w->evidence);
-        barra_free(w);
-    }
+    consent_request_free(p);
 }
 
 static void write_consent(struct buf *b, const struct consent_record *c)
@@ -78,7 +53,7 @@ static void write_consent(struct buf *b, const struct consent_record *c)
 
 static void finish_consent(struct gw_req *rq)
 {
-    struct consent_work *w = rq->work;
+    struct consent_request *w = rq->work;
     struct gw *gw = rq->gw;
     if (rq->audit_result < 0) {
         const char *why = barra_audit_failure(gw->audit);
@@ -103,89 +78,16 @@ static void finish_consent(struct gw_req *rq)
     gw_answer(rq, rq->out.err ? 500 : 201);
 }
 
-static bool valid_purpose(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 0 && n < 65 && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* Reads a consent request: {"subject" | "subject_ref", "purpose", "state", "scope", "evidence",
- * "expires"}. */
 static void record_consent(struct gw_req *rq, bool withdraw)
 {
-    json_error_t jerr;
-    json_t *j =
-        json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *subject = NULL, *subject_ref = NULL, *purpose = NULL, *state = NULL, *scope = NULL,
-               *evidence = NULL, *expires = NULL;
-    if (!json_is_object(j) ||
-        json_unpack_ex(j, &jerr, JSON_STRICT, "{s?s, s?s, s:s, s?s, s?s, s?s, s?s}", "subject",
-                       &subject, "subject_ref", &subject_ref, "purpose", &purpose, "state", &state,
-                       "scope", &scope, "evidence", &evidence, "expires", &expires) < 0) {
+    struct consent_request *w = NULL;
+    struct barra_error err;
+    if (consent_request_parse(rq->body.data ? rq->body.data : "", rq->body.len, withdraw,
+                              rq->gw->key, (int64_t)time(NULL), &w, &err) < 0) {
         atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
-        gw_fail(rq, 400, "bad_consent",
-                "%s (a consent is {\"subject\" or \"subject_ref\", "
-                "\"purpose\", \"state\", \"scope\", \"evidence\", \"expires\"})",
-                j ? jerr.text : "the body is not JSON");
-        json_decref(j);
+        gw_fail(rq, err.code == -BARRA_ENOMEM ? 503 : 400, "bad_consent", "%s", err.message);
         return;
     }
-    struct consent_work *w = barra_calloc(1, sizeof(*w));
-    const char *problem = NULL;
-    if (w == NULL) {
-        problem = "out of memory";
-    } else if ((subject == NULL) == (subject_ref == NULL)) {
-        problem = "give the data subject's identifier as \"subject\" (Barra keeps only its keyed "
-                  "reference) or the reference itself as \"subject_ref\", not both";
-    } else if (subject_ref &&
-               (strlen(subject_ref) != 64 || strspn(subject_ref, "0123456789abcdef") != 64)) {
-        problem = "\"subject_ref\" is 64 lowercase hex digits";
-    } else if (!valid_purpose(purpose)) {
-        problem = "\"purpose\" is a word of a-z, 0-9, '_' and '-' (cross_border, sensitive_data)";
-    }
-    enum barra_consent_state st = withdraw ? BARRA_CONSENT_WITHDRAWN : BARRA_CONSENT_GRANTED;
-    if (problem == NULL && state && !withdraw) {
-        if (strcmp(state, "granted") == 0) {
-            st = BARRA_CONSENT_GRANTED;
-        } else if (strcmp(state, "refused") == 0) {
-            st = BARRA_CONSENT_REFUSED;
-        } else if (strcmp(state, "withdrawn") == 0) {
-            st = BARRA_CONSENT_WITHDRAWN;
-        } else {
-            problem = "\"state\" is granted, refused or withdrawn";
-        }
-    }
-    if (problem == NULL && withdraw && state) {
-        problem = "a withdrawal takes no \"state\"";
-    }
-    if (problem == NULL && expires && parse_time(expires, &w->rec.expires) < 0) {
-        problem = "\"expires\" is an RFC 3339 time with a zone, e.g. 2027-11-23T00:00:00+08:00";
-    }
-    if (problem == NULL && subject &&
-        barra_key_subject_ref(rq->gw->key, subject, w->rec.subject_ref) < 0) {
-        problem = "the subject cannot be referenced";
-    }
-    if (problem == NULL && vault_id_random(w->rec.id) < 0) {
-        problem = "no random bytes for an id";
-    }
-    if (problem) {
-        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
-        gw_fail(rq, 400, "bad_consent", "%s", problem);
-        json_decref(j);
-        consent_work_free(w);
-        return;
-    }
-    if (subject_ref) {
-        memcpy(w->rec.subject_ref, subject_ref, 65);
-    }
-    (void)snprintf(w->rec.purpose, sizeof(w->rec.purpose), "%s", purpose);
-    w->rec.state = st;
-    w->rec.recorded_at = (int64_t)time(NULL);
-    w->scope = scope ? barra_strdup(scope) : NULL;
-    w->evidence = evidence ? barra_strdup(evidence) : NULL;
-    w->rec.scope = w->scope;
-    w->rec.evidence = w->evidence;
-    json_decref(j);
     struct buf rec;
     buf_init(&rec, 0);
     (void)buf_append_str(&rec, "{\"schema\":\"barra.consent/1\",\"token\":");
@@ -195,7 +97,7 @@ static void record_consent(struct gw_req *rq, bool withdraw)
     (void)buf_append_char(&rec, '}');
     if (rec.err) {
         buf_done(&rec);
-        consent_work_free(w);
+        consent_request_free(w);
         gw_fail(rq, 503, "out_of_memory", "the consent was not recorded: out of memory");
         return;
     }

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/jsonw.h"
 #include "core/utf8.h"
+#include "server/api-requests.h"
 #include "server/http.h"
 
 #include "core/banned.h"
@@ -345,25 +346,6 @@ static void finish_content(struct gw_req *rq)
 
 /* ---- the endpoints ---- */
 
-static json_t *parse_object(struct gw_req *rq)
-{
-    json_error_t jerr;
-    json_t *j =
-        json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
-        if (j == NULL) {
-            gw_fail(rq, 400, "malformed", "the body is not valid JSON: %s (line %d, column %d)",
-                    jerr.text, jerr.line, jerr.column);
-        } else {
-            gw_fail(rq, 400, "malformed", "the body must be a JSON object");
-        }
-        return NULL;
-    }
-    return j;
-}
-
 struct finding_writer {
     struct buf *b;
     size_t n;
@@ -392,36 +374,23 @@ static int write_finding(const struct barra_finding *f, void *userdata)
 
 void api_classify(struct gw_req *rq)
 {
-    json_t *j = parse_object(rq);
-    if (j == NULL) {
-        return;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v)
-    {
-        if (strcmp(key, "text") != 0) {
-            atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
-            gw_fail(rq, 400, "unknown_field", "unknown field \"%s\" (classify takes only \"text\")",
-                    key);
-            json_decref(j);
-            return;
-        }
-    }
-    json_t *t = json_object_get(j, "text");
-    if (!json_is_string(t)) {
-        gw_fail(rq, 400, "malformed", "\"text\" must be a string");
-        json_decref(j);
+    char *text = NULL;
+    size_t len = 0;
+    struct barra_error err;
+    if (classify_request_parse(rq->body.data ? rq->body.data : "", rq->body.len, &text, &len,
+                               &err) < 0) {
+        atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
+        gw_fail(rq, 400, "malformed", "%s", err.message);
         return;
     }
     struct gw_worker *wk = gw_worker(rq->gw);
     struct finding_writer fw = {.b = &rq->out};
     buf_clear(&rq->out);
     (void)buf_append_str(&rq->out, "{\"findings\":[");
-    int r = wk ? barra_scanner_scan(wk->scanner, json_string_value(t), json_string_length(t), NULL,
-                                    0, write_finding, &fw)
+    int r = wk ? barra_scanner_scan(wk->scanner, text, len, NULL, 0, write_finding, &fw)
                : -BARRA_ENOMEM;
-    json_decref(j);
+    explicit_bzero(text, len);
+    barra_free(text);
     if (r < 0) {
         gw_fail(rq, 503, "classification_failed", "the text could not be classified");
         return;

@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/jsonw.h"
+#include "server/api-requests.h"
 #include "server/http.h"
 
 #include "core/banned.h"
@@ -32,21 +33,11 @@ static uint64_t checkpoint_size(const char *note)
     return nl ? strtoull(nl + 1, NULL, 10) : 0;
 }
 
-static bool parse_index(const char *s, uint64_t *ret)
-{
-    if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 19) {
-        return false;
-    }
-    char *end;
-    *ret = strtoull(s, &end, 10);
-    return *end == '\0';
-}
-
 void api_decision_get(struct gw_req *rq)
 {
     struct gw *gw = rq->gw;
     uint64_t index;
-    if (!parse_index(rq->arg, &index)) {
+    if (!decision_id_parse(rq->arg, &index)) {
         gw_fail(rq, 404, "not_found", "a decision id is the number /v1/events answered with");
         return;
     }
@@ -88,6 +79,14 @@ void api_decision_get(struct gw_req *rq)
     (void)jsonw_string(b, type);
     (void)buf_append_str(b, ",\"record\":");
     (void)buf_append(b, record, rlen); /* the gateway wrote it as JSON */
+    /* The exact bytes too: the leaf hash commits to them, not to any re-serialisation. */
+    char *b64 = barra_malloc(4 * ((rlen + 2) / 3) + 1);
+    if (b64) {
+        (void)EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)record, (int)rlen);
+        (void)buf_append_str(b, ",\"record_base64\":");
+        (void)jsonw_string(b, b64);
+        barra_free(b64);
+    }
     (void)buf_printf(b,
                      "},\"proof\":{\"type\":\"inclusion\",\"index\":%llu,\"size\":%llu,"
                      "\"leaf_hash\":",

@@ -219,8 +219,9 @@ static int parse_token(struct cfg_parse *p, const struct ynode *n, struct gw_tok
         uint32_t bit = items[i]->kind == YNODE_SCALAR ? gw_scope_parse(items[i]->value) : 0;
         if (bit == 0) {
             return fail(p, items[i],
-                        "unknown scope (known: classify, events, files, consents, consents:read, "
-                        "consents:write, decisions, vault, metrics, connectors)");
+                        "unknown scope \"%s\" (known: classify, events, files, consents, "
+                        "consents:read, consents:write, decisions, vault, metrics, connectors)",
+                        items[i]->kind == YNODE_SCALAR ? items[i]->value : "?");
         }
         t->scopes |= bit;
     }
@@ -558,14 +559,10 @@ static int set_defaults(struct cfg_parse *p, struct gw_config *c)
     return 0;
 }
 
-int gw_config_load(const char *path, struct gw_config **ret, struct barra_error *reterr)
+static int config_from_tree(struct ynode *root, const char *path, struct gw_config **ret,
+                            struct barra_error *reterr)
 {
-    *ret = NULL;
-    struct ynode *root = NULL;
-    int r = ytree_load_file(path, &root, reterr);
-    if (r < 0) {
-        return r;
-    }
+    int r;
     char *copy = barra_strdup(path);
     struct gw_config *c = barra_calloc(1, sizeof(*c));
     struct cfg_parse p = {.file = path, .reterr = reterr};
@@ -593,6 +590,23 @@ int gw_config_load(const char *path, struct gw_config **ret, struct barra_error 
     }
     *ret = c;
     return 0;
+}
+
+int gw_config_load(const char *path, struct gw_config **ret, struct barra_error *reterr)
+{
+    *ret = NULL;
+    struct ynode *root = NULL;
+    int r = ytree_load_file(path, &root, reterr);
+    return r < 0 ? r : config_from_tree(root, path, ret, reterr);
+}
+
+int gw_config_parse(const char *text, size_t len, const char *path, struct gw_config **ret,
+                    struct barra_error *reterr)
+{
+    *ret = NULL;
+    struct ynode *root = NULL;
+    int r = ytree_load_string(text, len, path, &root, reterr);
+    return r < 0 ? r : config_from_tree(root, path, ret, reterr);
 }
 
 const struct gw_route_config *gw_config_route(const struct gw_config *c, const char *name)

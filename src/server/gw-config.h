@@ -83,6 +83,9 @@ struct gw_config {
 /* Reads and checks a configuration file. Relative paths in it are taken from the file's folder.
  * Returns owned; free with gw_config_free(). */
 int gw_config_load(const char *path, struct gw_config **ret, struct barra_error *reterr);
+/* The same from text; `path` names it in errors and gives the folder relative paths start from. */
+int gw_config_parse(const char *text, size_t len, const char *path, struct gw_config **ret,
+                    struct barra_error *reterr);
 struct gw_config *gw_config_free(struct gw_config *c);
 const struct gw_route_config *gw_config_route(const struct gw_config *c, const char *name);
 

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,15 +94,18 @@ const char *gw_form_field(const struct gw_req *rq, const char *key)
 static void audit_done(void *userdata, int result, uint64_t index)
 {
     struct gw_req *rq = userdata;
+    struct MHD_Connection *conn = rq->conn;
     pthread_mutex_lock(&rq->lock);
     rq->audit_result = result;
     rq->audit_index = index;
     bool suspended = rq->astate == 1;
     rq->astate = 2;
-    if (suspended) {
-        MHD_resume_connection(rq->conn);
-    }
     pthread_mutex_unlock(&rq->lock);
+    /* Outside the lock, and without touching rq again: once resumed, the request may be answered
+     * and freed by its HTTP thread at once. Until then a suspended connection cannot end. */
+    if (suspended) {
+        MHD_resume_connection(conn);
+    }
 }
 
 void gw_audit(struct gw_req *rq, const char *type, const char *record, size_t len,
@@ -500,6 +504,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     return send_answer(rq);
 }
 
+static void log_mhd(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -540,7 +546,9 @@ int gw_start(struct gw *gw, struct barra_error *reterr)
     }
     unsigned threads = c->threads;
     if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        /* One per processor this process may run on (taskset, cgroups), not per processor. */
+        cpu_set_t cpus;
+        int n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
         threads = n > 0 ? (unsigned)n : 1;
     }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -558,6 +566,9 @@ int gw_start(struct gw *gw, struct barra_error *reterr)
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
         {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, NULL},
+        /* Each connection's memory pool is cleared per request: keep it small. Bodies pass
+         * through it in pieces, so it bounds headers only. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16u << 10, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, c->max_in_flight * 4 + 64, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
         {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},

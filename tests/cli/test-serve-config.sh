@@ -1,0 +1,57 @@
+#!/bin/sh
+# barra serve --check-config and --new-token: every configuration error is named with its place.
+. "$(dirname "$0")/lib.sh" "$@"
+ROOT=${BARRA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+good() {
+    cat <<YAML
+listen: 127.0.0.1:0
+policy: $ROOT/rules/policies/general.yaml
+tokens:
+  - name: app
+    sha256: c1392bc0ba9d650f106ab2270f7374b8852c51f515897dbe4ea22ccdb25ad6bf
+    scopes: [events, consents:read]
+routes:
+  local-vault: {type: vault}
+YAML
+}
+
+good >"$T/good.yaml"
+expect_status 0 "$BARRA" serve --config "$T/good.yaml" --check-config
+expect_grep "$T/out" 'ok \(policy "general-office", 7 rules; 1 tokens; 1 routes\)'
+
+# Each broken variant: the exit status is 2 and the message names the line and the problem.
+bad() { # NAME SED-EXPRESSION PATTERN
+    good | sed "$2" >"$T/$1.yaml"
+    expect_status 2 "$BARRA" serve --config "$T/$1.yaml" --check-config
+    expect_grep "$T/err" "$3"
+}
+bad unknown-key 's/^listen:/lisen:/' ':1:1: unknown key "lisen" in the configuration'
+bad bad-listen 's/^listen: .*/listen: localhost/' ':1:9: listen is HOST:PORT'
+bad short-hash 's/sha256: c139/sha256: c13/' ':5:13: a token.s sha256 is 64'
+bad bad-scope 's/consents:read/consent/' ':6:22: unknown scope "consent"'
+bad bad-route-type 's/type: vault/type: ftp/' "a route's type is vault or webdav"
+bad no-route 's/local-vault:/other:/' 'routes content to "local-vault", which the configuration'
+bad no-policy '/^policy:/d' 'the configuration needs a policy'
+bad bad-size 's/^listen: .*/&\nlimits: {max_body: 10 MB}/' 'max_body must be a whole number of bytes'
+bad tiny-burst 's/^listen: .*/&\nlimits: {rate: 1000, burst: 1}/' 'burst \(1\) should hold'
+good | sed 's/^routes:/routes:\n  nas: {type: webdav, url: "http:\/\/dav.example\/files"}/' >"$T/dav.yaml"
+expect_status 2 "$BARRA" serve --config "$T/dav.yaml" --check-config
+expect_grep "$T/err" "names a folder and ends with '/'"
+expect_status 2 "$BARRA" serve --config "$T/missing.yaml" --check-config
+expect_grep "$T/err" 'missing.yaml'
+expect_status 2 "$BARRA" serve --config "$T/good.yaml" stray
+expect_grep "$T/err" 'unexpected argument "stray"'
+
+# Tokens: printed once, and only their hash goes into the configuration.
+expect_status 0 "$BARRA" serve --new-token ci --scopes events,metrics
+expect_grep "$T/out" '^token: barra_[0-9a-f]{64}$'
+token=$(sed -n 's/^token: //p' "$T/out")
+hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+expect_grep "$T/out" "sha256: $hash"
+expect_grep "$T/out" 'scopes: \[events, metrics\]'
+expect_status 2 "$BARRA" serve --new-token ci --scopes events,everything
+expect_grep "$T/err" 'unknown scope "everything"'
+expect_status 0 "$BARRA" serve --help
+expect_grep "$T/out" 'SIGHUP reloads the policy'
+finish
