@@ -243,6 +243,9 @@ BARRA_EXPORT const char *barra_decision_redacted_text(const barra_decision_t *d,
 enum barra_decision_format_flags {
     BARRA_DECISION_PRETTY = 1u << 0,  /* indented JSON */
     BARRA_DECISION_REASONS = 1u << 1, /* each fired rule's reasons (why each condition held) */
+    /* Leaves out "tip": a record kept for every decision (the audit log's) need not repeat the
+     * policy's text in four languages; the policy version and deciding rule name it. */
+    BARRA_DECISION_NO_TIP = 1u << 2,
 };
 
 /* The decision as JSON (docs/events.md, "Decisions"). Returns an owned NUL-terminated string; free

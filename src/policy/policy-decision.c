@@ -333,8 +333,10 @@ static void decision_json(struct buf *b, const barra_decision_t *d, uint32_t fla
     }
     (void)buf_append_str(b, ",\"consent\":");
     consent_json(b, d);
-    (void)buf_append_str(b, ",\"tip\":");
-    tip_json(b, d);
+    if (!(flags & BARRA_DECISION_NO_TIP)) {
+        (void)buf_append_str(b, ",\"tip\":");
+        tip_json(b, d);
+    }
     (void)buf_append_str(b, ",\"findings\":");
     findings_json(b, d);
     (void)buf_append_str(b, d->redacted ? ",\"redacted\":true" : ",\"redacted\":false");

@@ -5,13 +5,13 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/jsonr.h"
 #include "policy/policy-int.h"
 
 #include "core/banned.h"
@@ -385,27 +385,25 @@ BARRA_EXPORT const char *barra_event_text(const barra_event_t *e, size_t *ret_le
 
 /* ---- JSON ---- */
 
-static int json_string_field(barra_event_t *e, const char *path, json_t *v,
+static int json_string_field(barra_event_t *e, const char *path, const struct jr_value *v,
                              struct barra_error *reterr)
 {
-    if (!json_is_string(v)) {
+    if (!jr_is_string(v)) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be a string", path);
     }
-    return set_field(e, path, json_string_value(v), json_string_length(v), reterr);
+    return set_field(e, path, v->u.s, v->n, reterr);
 }
 
 /* An object whose members are all strings named in `keys`; each is stored as "prefix.key". */
-static int json_object_fields(barra_event_t *e, const char *prefix, json_t *obj,
+static int json_object_fields(barra_event_t *e, const char *prefix, const struct jr_value *obj,
                               const char *const *keys, struct barra_error *reterr)
 {
-    if (!json_is_object(obj)) {
+    if (obj->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be an object",
                                prefix);
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
+    for (uint32_t m = 0; m < obj->n; m++) {
+        const char *key = obj->u.members[m].key;
         size_t i = 0;
         while (keys[i] && strcmp(keys[i], key) != 0) {
             i++;
@@ -416,7 +414,7 @@ static int json_object_fields(barra_event_t *e, const char *prefix, json_t *obj,
         }
         char path[64];
         (void)snprintf(path, sizeof(path), "%s.%s", prefix, key);
-        int r = json_string_field(e, path, v, reterr);
+        int r = json_string_field(e, path, &obj->u.members[m].value, reterr);
         if (r < 0) {
             return r;
         }
@@ -424,17 +422,16 @@ static int json_object_fields(barra_event_t *e, const char *prefix, json_t *obj,
     return 0;
 }
 
-static int json_party(json_t *obj, const char *what, struct pol_party *ret,
+static int json_party(const struct jr_value *obj, const char *what, struct pol_party *ret,
                       struct barra_error *reterr)
 {
-    if (!json_is_object(obj)) {
+    if (obj->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be an object",
                                what);
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
+    for (uint32_t m = 0; m < obj->n; m++) {
+        const char *key = obj->u.members[m].key;
+        const struct jr_value *v = &obj->u.members[m].value;
         char **slot = strcmp(key, "id") == 0           ? &ret->id
                       : strcmp(key, "department") == 0 ? &ret->department
                       : strcmp(key, "role") == 0       ? &ret->role
@@ -443,35 +440,34 @@ static int json_party(json_t *obj, const char *what, struct pol_party *ret,
             return barra_error_set(reterr, -BARRA_EFORMAT, "unknown event field \"%s.%.100s\"",
                                    what, key);
         }
-        if (!json_is_string(v) || json_string_length(v) > EVENT_MAX_FIELD ||
-            strlen(json_string_value(v)) != json_string_length(v)) {
+        if (!jr_is_string(v) || v->n > EVENT_MAX_FIELD || strlen(v->u.s) != v->n) {
             return barra_error_set(reterr, -BARRA_EFORMAT,
                                    "event field \"%s.%s\" must be text of at most %d bytes", what,
                                    key, EVENT_MAX_FIELD);
         }
         barra_free(*slot);
-        if ((*slot = barra_strdup(json_string_value(v))) == NULL) {
+        if ((*slot = barra_strdup(v->u.s)) == NULL) {
             return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
         }
     }
     return 0;
 }
 
-static int json_recipients(barra_event_t *e, json_t *arr, struct barra_error *reterr)
+static int json_recipients(barra_event_t *e, const struct jr_value *arr, struct barra_error *reterr)
 {
-    if (!json_is_array(arr) || json_array_size(arr) > EVENT_MAX_LIST) {
+    if (arr->type != JR_ARRAY || arr->n > EVENT_MAX_LIST) {
         return barra_error_set(reterr, -BARRA_EFORMAT,
                                "event field \"recipients\" must be an array of at most %d objects",
                                EVENT_MAX_LIST);
     }
-    size_t n = json_array_size(arr);
+    size_t n = arr->n;
     e->recipients = barra_calloc(n + 1, sizeof(*e->recipients));
     if (e->recipients == NULL) {
         return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         e->nrecipients++;
-        int r = json_party(json_array_get(arr, i), "recipients[]", &e->recipients[i], reterr);
+        int r = json_party(&arr->u.items[i], "recipients[]", &e->recipients[i], reterr);
         if (r < 0) {
             return r;
         }
@@ -479,21 +475,19 @@ static int json_recipients(barra_event_t *e, json_t *arr, struct barra_error *re
     return 0;
 }
 
-static int json_subjects(barra_event_t *e, json_t *arr, struct barra_error *reterr)
+static int json_subjects(barra_event_t *e, const struct jr_value *arr, struct barra_error *reterr)
 {
-    if (!json_is_array(arr)) {
+    if (arr->type != JR_ARRAY) {
         return barra_error_set(reterr, -BARRA_EFORMAT,
                                "event field \"subjects\" must be an array of strings");
     }
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+    for (uint32_t i = 0; i < arr->n; i++) {
+        const struct jr_value *v = &arr->u.items[i];
+        if (!jr_is_string(v) || strlen(v->u.s) != v->n) {
             return barra_error_set(reterr, -BARRA_EFORMAT,
                                    "event field \"subjects\" must be an array of strings");
         }
-        int r = barra_event_add_subject(e, json_string_value(v));
+        int r = barra_event_add_subject(e, v->u.s);
         if (r < 0) {
             return barra_error_set(reterr, r,
                                    r == -BARRA_EINVAL ? "a data subject id is empty or too long"
@@ -503,49 +497,53 @@ static int json_subjects(barra_event_t *e, json_t *arr, struct barra_error *rete
     return 0;
 }
 
-static int json_file(barra_event_t *e, json_t *obj, struct barra_error *reterr)
+static int json_file(barra_event_t *e, const struct jr_value *obj, struct barra_error *reterr)
 {
     static const char *const keys[] = {"name", "type", "path", "sha256", NULL};
-    json_t *size = json_is_object(obj) ? json_object_get(obj, "size") : NULL;
-    if (size) {
-        if (!json_is_integer(size) || json_integer_value(size) < 0) {
-            return barra_error_set(reterr, -BARRA_EFORMAT,
-                                   "event field \"file.size\" must be a whole number of bytes");
-        }
-        (void)barra_event_set_file_size(e, (uint64_t)json_integer_value(size));
-        json_t *copy = json_copy(obj);
-        if (copy == NULL) {
-            return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
-        }
-        (void)json_object_del(copy, "size");
-        int r = json_object_fields(e, "file", copy, keys, reterr);
-        json_decref(copy);
-        return r;
+    if (obj->type != JR_OBJECT) {
+        return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"file\" must be an object");
     }
-    return json_object_fields(e, "file", obj, keys, reterr);
+    for (uint32_t m = 0; m < obj->n; m++) {
+        const char *key = obj->u.members[m].key;
+        const struct jr_value *v = &obj->u.members[m].value;
+        if (strcmp(key, "size") == 0) {
+            if (v->type != JR_INTEGER || v->u.i < 0) {
+                return barra_error_set(reterr, -BARRA_EFORMAT,
+                                       "event field \"file.size\" must be a whole number of bytes");
+            }
+            (void)barra_event_set_file_size(e, (uint64_t)v->u.i);
+            continue;
+        }
+        struct jr_member one = obj->u.members[m];
+        struct jr_value single = {.type = JR_OBJECT, .n = 1, .u.members = &one};
+        int r = json_object_fields(e, "file", &single, keys, reterr);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
 }
 
-static int json_event(barra_event_t *e, json_t *root, struct barra_error *reterr)
+static int json_event(barra_event_t *e, const struct jr_value *root, struct barra_error *reterr)
 {
     static const char *const conv_keys[] = {"id", "type", NULL};
     static const char *const dest_keys[] = {"platform", "region", NULL};
-    if (!json_is_object(root)) {
+    if (root->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "an event is a JSON object");
     }
-    json_t *kind = json_object_get(root, "kind");
-    if (!json_is_string(kind) || set_kind(e, json_string_value(kind)) < 0) {
+    const struct jr_value *kind = jr_get(root, "kind");
+    if (!jr_is_string(kind) || set_kind(e, kind->u.s) < 0) {
         return barra_error_set(reterr, -BARRA_EFORMAT,
                                "event \"kind\" must be \"message\" or \"file\"");
     }
-    const char *key;
-    json_t *v;
     int r = 0;
-    json_object_foreach(root, key, v)
-    {
+    for (uint32_t m = 0; m < root->n; m++) {
+        const char *key = root->u.members[m].key;
+        const struct jr_value *v = &root->u.members[m].value;
         if (strcmp(key, "kind") == 0) {
             continue;
         } else if (strcmp(key, "schema") == 0) {
-            if (!json_is_string(v) || strcmp(json_string_value(v), "barra.event/1") != 0) {
+            if (!jr_is_string(v) || strcmp(v->u.s, "barra.event/1") != 0) {
                 r = barra_error_set(reterr, -BARRA_EFORMAT,
                                     "event schema must be \"barra.event/1\"");
             }
@@ -600,19 +598,25 @@ BARRA_EXPORT int barra_event_parse(const char *json, size_t len, barra_event_t *
         return barra_error_set(reterr, -BARRA_ELIMIT, "an event is at most %zu bytes",
                                EVENT_MAX_JSON);
     }
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        return barra_error_set_at(reterr, -BARRA_EFORMAT, "<event>", (uint32_t)jerr.line,
-                                  (uint32_t)jerr.column, "event is not valid JSON: %s", jerr.text);
+    struct jr_doc doc;
+    struct jr_error jerr;
+    int r = jr_parse(json, len, &doc, &jerr);
+    if (r < 0) {
+        jr_free(&doc);
+        if (r == -BARRA_ENOMEM) {
+            return barra_error_set(reterr, r, "out of memory");
+        }
+        return barra_error_set_at(reterr, -BARRA_EFORMAT, "<event>", jerr.line, jerr.column,
+                                  "event is not valid JSON: %s (line %u, column %u)", jerr.text,
+                                  jerr.line, jerr.column);
     }
     barra_event_t *e = barra_calloc(1, sizeof(*e));
     if (e == NULL) {
-        json_decref(root);
+        jr_free(&doc);
         return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
     }
-    int r = json_event(e, root, reterr);
-    json_decref(root);
+    r = json_event(e, &doc.root, reterr);
+    jr_free(&doc);
     if (r < 0) {
         barra_event_free(e);
         return r;

@@ -28,6 +28,7 @@ struct content_work {
     char *link;
     char vault_id[33];
     char *route_error;
+    char *tip; /* in the sender's language */
     struct connector *connector;
     const char *lang;
 };
@@ -46,6 +47,7 @@ static void work_free(void *p)
     barra_free(w->text);
     barra_free(w->link);
     barra_free(w->route_error);
+    barra_free(w->tip);
     barra_free(w);
 }
 
@@ -263,7 +265,11 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
         w->deliver = false;
         break;
     }
-    int r = barra_decision_format_json(d, 0, &w->decision_json, &err);
+    const char *tip = barra_decision_tip(d, w->lang);
+    if (tip && (w->tip = barra_strdup(tip)) == NULL) {
+        w->deliver = false;
+    }
+    int r = barra_decision_format_json(d, BARRA_DECISION_NO_TIP, &w->decision_json, &err);
     barra_findings_clear(wk->findings);
     barra_policy_unref(p);
     if (r < 0) {
@@ -319,6 +325,7 @@ static void finish_content(struct gw_req *rq)
             .decision_json = w->decision_json,
             .deliver = w->deliver,
             .text = w->text,
+            .tip = w->tip,
         };
         if (w->connector->ops->act(w->connector, &o, &err) < 0) {
             act_error = err.message;
@@ -338,6 +345,7 @@ static void finish_content(struct gw_req *rq)
         put_field(b, "reply_error", act_error);
     }
     put_field(b, "lang", w->lang);
+    put_field(b, "tip", w->tip);
     (void)buf_append_str(b, ",\"decision\":");
     (void)buf_append_str(b, w->decision_json);
     (void)buf_append_str(b, "}\n");

@@ -123,6 +123,7 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
     ao.dir = path;
     ao.origin = c->audit_origin ? c->audit_origin : ao.origin;
     ao.checkpoint_ms = c->checkpoint_s * 1000;
+    ao.batch_ms = 1;
     ao.checkpoint_dir = c->checkpoint_dir;
     ao.checkpoint_syslog = c->checkpoint_syslog;
     if ((r = barra_audit_open(&ao, &gw->audit, reterr)) < 0) {

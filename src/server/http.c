@@ -564,7 +564,9 @@ int gw_start(struct gw *gw, struct barra_error *reterr)
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
-        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+        /* One thread serves alone without a pool (a pool of one is refused with a warning). */
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+         threads > 1 ? threads : c->timeout_s, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, NULL},
         /* Each connection's memory pool is cleared per request: keep it small. Bodies pass
          * through it in pieces, so it bounds headers only. */

@@ -287,12 +287,14 @@ def test_core(tmp):
     check(body.get("action") == "require_consent", "after withdrawal it is held again")
 
     # Block: restricted data in an external group.
-    st, _, body = d.json("POST", "/v1/events",
+    st, _, body = d.json("POST", "/v1/events?lang=pt",
                          event("病人 %s 的病歷" % CN_ID, region="mo",
                                conversation={"id": "g1", "type": "external_group"}), token=TOKEN)
     check(st == 200 and body["action"] == "block" and body["deliver"] is False and body["text"] is None,
           "restricted data in an external group is blocked: %s" % body.get("action"))
-    check(body.get("decision", {}).get("tip", {}).get("pt"), "a block carries a tip in Portuguese")
+    check(body.get("lang") == "pt" and "não foi enviada" in (body.get("tip") or ""),
+          "a block carries its tip in the language asked for: %r" % body.get("tip"))
+    check("tip" not in body.get("decision", {}), "the recorded decision names its rule, not the tip text")
 
     # Files: a payroll sheet from HR is routed to the vault; the link gives the same bytes back.
     sheet = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
