@@ -19,11 +19,13 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# The main job: until the gateway exists, scan the demo folder shipped in the repository.
+# The main job: the gateway on loopback with the demo configuration (Ctrl-C stops it).
 run: build
-	@./$(BUILD)/src/cli/barra scan demo/ ; status=$$?; \
-	  if [ $$status -eq 2 ]; then exit 2; fi; \
-	  echo "(exit status $$status: 0 = nothing found, 1 = personal data found)"
+	@echo "Barra gateway: API http://127.0.0.1:8080/v1 (docs/openapi.yaml), upload page http://127.0.0.1:8080/"
+	@echo "Demo token (loopback demo only): barra-demo-token"
+	@echo "Try: curl -H 'Authorization: Bearer barra-demo-token' -H 'Content-Type: application/json' \\"
+	@echo "       -d @demo/event.json http://127.0.0.1:8080/v1/events"
+	@./$(BUILD)/src/cli/barra serve --config demo/serve.yaml
 
 # Every test: the suite, the suite again under ASan+UBSan, and a short run of each fuzz target.
 test: deps

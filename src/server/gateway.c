@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,11 +96,20 @@ static int make_dir(const char *path, struct barra_error *reterr)
 
 static int open_parts(struct gw *gw, struct barra_error *reterr)
 {
-    const struct gw_config *c = gw->config;
+    struct gw_config *c = gw->config;
     char path[4096];
     int r = make_dir(c->data_dir, reterr);
     if (r < 0) {
         return r;
+    }
+    char *abs = realpath(c->data_dir, NULL); /* for messages: the folder as the system names it */
+    if (abs) {
+        barra_free(c->data_dir);
+        c->data_dir = barra_strdup(abs);
+        free(abs);
+        if (c->data_dir == NULL) {
+            return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+        }
     }
     if ((r = barra_detector_new(NULL, &gw->detector, reterr)) < 0) {
         return r;

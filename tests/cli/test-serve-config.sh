@@ -54,4 +54,28 @@ expect_status 2 "$BARRA" serve --new-token ci --scopes events,everything
 expect_grep "$T/err" 'unknown scope "everything"'
 expect_status 0 "$BARRA" serve --help
 expect_grep "$T/out" 'SIGHUP reloads the policy'
+
+# The documentation keeps up with the code: every endpoint the server routes is in the OpenAPI file,
+# every configuration key in docs/serve.md.
+checks=$((checks + 1))
+python3 - "$ROOT" <<'PY' >"$T/docs" 2>&1 || fail "docs: $(cat "$T/docs")"
+import re, sys
+root = sys.argv[1]
+http = open(root + "/src/server/http.c").read()
+api = open(root + "/docs/openapi.yaml").read()
+missing = []
+for method, path in re.findall(r'\{"(GET|POST)", "([^"]+)", (?:true|false)', http):
+    want = path if path == "/" else path.rstrip("/") + ("/{" if path.endswith("/") else ":")
+    if ("\n  " + want) not in api:
+        missing.append(method + " " + path)
+conf = open(root + "/src/server/gw-config.c").read()
+serve = open(root + "/docs/serve.md").read()
+for block in re.findall(r'keys\[\] = \{([^}]*)\}', conf):
+    for key in re.findall(r'"([a-z_]+)"', block):
+        if not re.search(r'\b%s:' % key, serve):
+            missing.append("config key " + key)
+if missing:
+    print("undocumented: " + ", ".join(missing))
+    sys.exit(1)
+PY
 finish
