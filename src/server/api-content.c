@@ -29,6 +29,9 @@ struct content_work {
     char vault_id[33];
     char *route_error;
     char *tip; /* in the sender's language */
+    char decision_id[24];
+    bool replied; /* through a connector, whose reply was then recorded */
+    char *reply_error;
     struct connector *connector;
     const char *lang;
 };
@@ -48,6 +51,7 @@ static void work_free(void *p)
     barra_free(w->link);
     barra_free(w->route_error);
     barra_free(w->tip);
+    barra_free(w->reply_error);
     barra_free(w);
 }
 
@@ -199,6 +203,8 @@ static bool classify(struct gw *gw, struct gw_worker *wk, const char *text, size
 }
 
 static void finish_content(struct gw_req *rq);
+static void answer_content(struct gw_req *rq, struct content_work *w);
+static void finish_reply(struct gw_req *rq);
 
 static int append_to_buf(void *userdata, const char *data, size_t len)
 {
@@ -313,27 +319,58 @@ static void finish_content(struct gw_req *rq)
         return;
     }
     atomic_fetch_add_explicit(&gw->metrics.decisions[w->action], 1, memory_order_relaxed);
-    char id[24];
-    (void)snprintf(id, sizeof(id), "%llu", (unsigned long long)rq->audit_index);
-    struct barra_error err;
-    const char *act_error = NULL;
+    (void)snprintf(w->decision_id, sizeof(w->decision_id), "%llu",
+                   (unsigned long long)rq->audit_index);
     if (w->connector) {
+        struct barra_error err;
         struct connect_outcome o = {
             .action = CONNECT_REPLY,
             .event = w->event,
-            .decision_id = id,
+            .decision_id = w->decision_id,
             .decision_json = w->decision_json,
             .deliver = w->deliver,
             .text = w->text,
             .tip = w->tip,
         };
-        if (w->connector->ops->act(w->connector, &o, &err) < 0) {
-            act_error = err.message;
+        int r = w->connector->ops->act(w->connector, &o, &err);
+        if (r < 0 && (w->reply_error = barra_strdup(err.message)) == NULL) {
+            w->deliver = false;
         }
+        /* The reply is an action on the platform: it is recorded too, and answered after. */
+        struct buf rec;
+        buf_init(&rec, 8192);
+        (void)buf_append_str(&rec, "{\"schema\":\"barra.action/1\"");
+        put_field(&rec, "decision_id", w->decision_id);
+        put_field(&rec, "connector", w->connector->name);
+        (void)buf_printf(&rec, ",\"action\":\"reply\",\"ok\":%s", r == 0 ? "true" : "false");
+        put_field(&rec, "error", w->reply_error);
+        (void)buf_append_char(&rec, '}');
+        w->replied = true;
+        gw_audit(rq, "action", rec.data, rec.len, finish_reply, w, work_free);
+        buf_done(&rec);
+        return;
     }
+    answer_content(rq, w);
+}
+
+static void finish_reply(struct gw_req *rq)
+{
+    if (rq->audit_result < 0) {
+        const char *why = barra_audit_failure(rq->gw->audit);
+        gw_fail(rq, 503, "audit_unavailable",
+                "decision %s is recorded and its reply was posted, but the reply could not be "
+                "recorded (%s)",
+                ((struct content_work *)rq->work)->decision_id, why ? why : "the log is closing");
+        return;
+    }
+    answer_content(rq, rq->work);
+}
+
+static void answer_content(struct gw_req *rq, struct content_work *w)
+{
     struct buf *b = &rq->out;
     buf_clear(b);
-    (void)buf_printf(b, "{\"decision_id\":\"%s\",\"action\":", id);
+    (void)buf_printf(b, "{\"decision_id\":\"%s\",\"action\":", w->decision_id);
     (void)jsonw_string(b, barra_action_name(w->action));
     (void)buf_printf(b, ",\"deliver\":%s", w->deliver ? "true" : "false");
     put_field(b, "text", w->text);
@@ -341,8 +378,8 @@ static void finish_content(struct gw_req *rq)
     if (w->route_error) {
         put_field(b, "route_error", w->route_error);
     }
-    if (w->connector) {
-        put_field(b, "reply_error", act_error);
+    if (w->replied) {
+        put_field(b, "reply_error", w->reply_error);
     }
     put_field(b, "lang", w->lang);
     put_field(b, "tip", w->tip);

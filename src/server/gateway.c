@@ -111,7 +111,10 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
             return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
         }
     }
-    if ((r = barra_detector_new(NULL, &gw->detector, reterr)) < 0) {
+    struct barra_detector_options dopts;
+    barra_detector_options_init(&dopts);
+    dopts.rules_dir = c->entities_dir;
+    if ((r = barra_detector_new(&dopts, &gw->detector, reterr)) < 0) {
         return r;
     }
     barra_policy_t *p = NULL;
@@ -133,7 +136,6 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
     ao.dir = path;
     ao.origin = c->audit_origin ? c->audit_origin : ao.origin;
     ao.checkpoint_ms = c->checkpoint_s * 1000;
-    ao.batch_ms = 1;
     ao.checkpoint_dir = c->checkpoint_dir;
     ao.checkpoint_syslog = c->checkpoint_syslog;
     if ((r = barra_audit_open(&ao, &gw->audit, reterr)) < 0) {

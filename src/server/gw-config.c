@@ -450,9 +450,9 @@ static int parse_connectors(struct cfg_parse *p, const struct ynode *n, struct g
 
 static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_config *c)
 {
-    static const char *const keys[] = {"listen", "data_dir", "policy",     "public_url",
-                                       "tls",    "limits",   "threads",    "tokens",
-                                       "routes", "audit",    "connectors", NULL};
+    static const char *const keys[] = {"listen", "data_dir",   "policy",  "entities", "public_url",
+                                       "tls",    "limits",     "threads", "tokens",   "routes",
+                                       "audit",  "connectors", NULL};
     if (check_keys(p, root, "the configuration", keys) < 0) {
         return -BARRA_EPARSE;
     }
@@ -470,6 +470,9 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
                     "rules/policies/general.yaml)");
     }
     if (get_path(p, v, "policy", &c->policy_path) < 0) {
+        return -BARRA_EPARSE;
+    }
+    if ((v = ytree_get(root, "entities")) && get_path(p, v, "entities", &c->entities_dir) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(root, "public_url")) && get_string(p, v, "public_url", &c->public_url) < 0) {
@@ -649,6 +652,7 @@ struct gw_config *gw_config_free(struct gw_config *c)
     barra_free(c->listen_host);
     barra_free(c->data_dir);
     barra_free(c->policy_path);
+    barra_free(c->entities_dir);
     barra_free(c->public_url);
     barra_free(c->tls_cert);
     barra_free(c->tls_key);

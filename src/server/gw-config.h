@@ -59,7 +59,8 @@ struct gw_config {
     uint16_t port;
     char *data_dir;
     char *policy_path;
-    char *public_url; /* the base of links Barra hands out; default http(s)://listen */
+    char *entities_dir; /* entity rules to compile instead of the built-in ones; NULL: built-in */
+    char *public_url;   /* the base of links Barra hands out; default http(s)://listen */
     char *tls_cert, *tls_key;
     uint64_t max_body;      /* bytes of a JSON request */
     uint64_t max_file;      /* bytes of an upload */

@@ -429,6 +429,18 @@ static bool admit(struct gw_req *rq, const char *url, const char *method)
     return true;
 }
 
+/* Runs what waits on the audit log while its entry is already durable (it may have been before the
+ * connection could be suspended); a finisher may append again, and then the request waits again.
+ */
+static void run_finishers(struct gw_req *rq)
+{
+    while (rq->finish && !rq->suspended) {
+        gw_handler_fn finish = rq->finish;
+        rq->finish = NULL;
+        finish(rq);
+    }
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -470,10 +482,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     /* The body is complete (or the request was resumed after its audit entry). */
     if (rq->suspended) { /* resumed: the audit log has answered */
         rq->suspended = false;
-        gw_handler_fn finish = rq->finish;
-        rq->finish = NULL;
-        finish(rq);
-        return send_answer(rq);
+        run_finishers(rq);
+        return rq->suspended ? MHD_YES : send_answer(rq);
     }
     if (rq->answered) {
         return send_answer(rq);
@@ -490,13 +500,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return send_answer(rq);
     }
     rq->ep->handler(rq);
+    run_finishers(rq);
     if (rq->suspended) {
         return MHD_YES; /* until the audit entry is durable */
-    }
-    if (rq->finish) {
-        gw_handler_fn finish = rq->finish; /* durable before we could suspend */
-        rq->finish = NULL;
-        finish(rq);
     }
     if (!rq->answered) {
         gw_fail(rq, 500, "internal", "the endpoint gave no answer");

@@ -533,6 +533,10 @@ def test_https(tmp):
     st, _, body = d.call("POST", "/v1/classify", json.dumps({"text": CN_ID}).encode(), token=TOKEN,
                          headers={"Content-Type": "application/json"}, context=ctx)
     check(st == 200 and b"cn_resident_id" in body, "a request over verified TLS works")
+    st, _, body = d.call("POST", "/v1/events", json.dumps(event("身份證 " + CN_ID)).encode(),
+                         token=TOKEN, headers={"Content-Type": "application/json"}, context=ctx)
+    check(st == 200 and json.loads(body)["action"] == "redact",
+          "a decision over TLS (suspended until durable, then resumed) is answered")
     plain = http.client.HTTPConnection(d.host, d.port, timeout=5)
     try:
         plain.request("GET", "/healthz")
@@ -662,6 +666,10 @@ def test_generic_connector(tmp):
     st, _, body = d.json("POST", "/v1/connectors/generic/other", ev, token=TOKEN)
     check(st == 404, "an unknown connector: 404")
     d.stop()
+    db = sqlite3.connect(os.path.join(tmp, "data", "audit", "audit.db"))
+    actions = [json.loads(r[0]) for r in db.execute("SELECT record FROM entries WHERE type = 'action'")]
+    check(len(actions) == 1 and actions[0]["ok"] is True and received
+          and actions[0]["decision_id"] == received[0]["decision_id"], "the reply is recorded: %s" % actions)
     srv.shutdown()
 
 
