@@ -110,7 +110,8 @@ static int export_checkpoints(struct audit_store *s, const char *dir, struct bar
             r = reterr ? reterr->code : -BARRA_EIO;
             break;
         }
-        fputs((const char *)sqlite3_column_text(st, 1), f);
+        const char *note = (const char *)sqlite3_column_text(st, 1);
+        fputs(note ? note : "", f);
         r = finish(f, name, reterr);
     }
     (void)sqlite3_finalize(st);

@@ -509,7 +509,8 @@ static void finish_rotation(barra_audit_t *log)
                            "SELECT verifier_key FROM keys ORDER BY from_size DESC LIMIT 1", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
-        recorded = strcmp((const char *)sqlite3_column_text(st, 0), vk) == 0;
+        const char *have = (const char *)sqlite3_column_text(st, 0);
+        recorded = have && strcmp(have, vk) == 0;
     }
     sqlite3_finalize(st);
     barra_free(vk);

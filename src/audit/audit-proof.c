@@ -29,10 +29,11 @@ BARRA_EXPORT int barra_audit_latest_checkpoint(barra_audit_t *log, char **ret_no
         r = audit_store_error(&log->store, rc, "cannot read the checkpoints", reterr);
     } else {
         rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *ret_note = barra_strdup((const char *)sqlite3_column_text(st, 0));
+        const char *note = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (note) {
+            *ret_note = barra_strdup(note);
             r = *ret_note ? 0 : barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
-        } else if (rc != SQLITE_DONE) {
+        } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
             r = audit_store_error(&log->store, rc, "cannot read the checkpoints", reterr);
         }
         (void)sqlite3_finalize(st);

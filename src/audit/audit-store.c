@@ -170,10 +170,11 @@ int audit_store_meta_get(struct audit_store *s, const char *key, char **ret_valu
     }
     (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW) {
-        *ret_value = barra_strdup((const char *)sqlite3_column_text(st, 0));
+    const char *value = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (value) { /* a NULL value (a damaged file) reads as absent */
+        *ret_value = barra_strdup(value);
         r = *ret_value ? 0 : -BARRA_ENOMEM;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         r = -BARRA_EIO;
     }
     (void)sqlite3_finalize(st);

@@ -172,8 +172,14 @@ static int check_tree(struct verifier *v)
                 }
                 memcpy(e.payload_digest, sqlite3_column_blob(entries, 4), 32);
             }
+            /* A NULL where text should be (a damaged or hostile file): hashed as empty, so it
+             * fails its leaf hash instead of being read through a null pointer. */
             if (e.record == NULL) {
                 e.record = "";
+            }
+            if (e.type == NULL) {
+                e.type = "";
+                e.type_len = 0;
             }
             if (audit_entry_leaf_hash(&e, leaf) < 0 ||
                 sqlite3_column_bytes(entries, 5) != MERKLE_HASH ||
@@ -462,8 +468,10 @@ static int load_keys(struct verifier *v, bool given)
             }
             /* The entry in the tree that records this rotation must say the same (pruned ones
              * are gone, and the older checkpoints vouch for them). */
-            if (rot && sqlite3_step(rot) == SQLITE_ROW &&
-                strcmp((const char *)sqlite3_column_text(rot, 0), endorsement) != 0) {
+            bool has_entry = rot && sqlite3_step(rot) == SQLITE_ROW;
+            const char *recorded = has_entry ? (const char *)sqlite3_column_text(rot, 0) : NULL;
+            if (has_entry &&
+                (recorded == NULL || endorsement == NULL || strcmp(recorded, endorsement) != 0)) {
                 r = tampered(v, "key rotation %zu does not match its entry in the log", k);
                 break;
             }
