@@ -252,10 +252,15 @@ static int set_field(barra_event_t *e, const char *field, const char *value, siz
                      struct barra_error *reterr)
 {
     if (strcmp(field, "text") == 0) {
-        char *t = barra_memdup(value, len + 1);
+        if (memchr(value, '\0', len)) {
+            return barra_error_set(reterr, -BARRA_EFORMAT, "event text must not hold a NUL");
+        }
+        char *t = barra_malloc(len + 1);
         if (t == NULL) {
             return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
         }
+        memcpy(t, value, len);
+        t[len] = '\0';
         if (e->text) {
             explicit_bzero(e->text, e->text_len);
             barra_free(e->text);
@@ -672,24 +677,11 @@ BARRA_EXPORT const char *barra_event_subject(const barra_event_t *e, size_t i)
 
 BARRA_EXPORT int barra_event_set_text(barra_event_t *e, const char *text, size_t len)
 {
-    if (e == NULL || (text == NULL && len > 0) || memchr(text ? text : "", '\0', len)) {
+    if (e == NULL || (text == NULL && len > 0)) {
         return -BARRA_EINVAL;
     }
-    char *copy = barra_malloc(len + 1);
-    if (copy == NULL) {
-        return -BARRA_ENOMEM;
-    }
-    if (len) {
-        memcpy(copy, text, len);
-    }
-    copy[len] = '\0';
-    if (e->text) {
-        explicit_bzero(e->text, e->text_len);
-        barra_free(e->text);
-    }
-    e->text = copy;
-    e->text_len = len;
-    return 0;
+    int r = set_field(e, "text", text ? text : "", len, NULL);
+    return r == -BARRA_EFORMAT ? -BARRA_EINVAL : r;
 }
 
 BARRA_EXPORT int barra_event_time(const barra_event_t *e, int64_t *ret)

@@ -120,6 +120,8 @@ static void test_rejected(void **state)
          "needs \"file\""},
         {"{\"kind\":\"message\",\"text\":\"x\",\"source\":\"s\",\"time\":\"soon\"}", "RFC 3339"},
         {"{\"kind\":\"message\",\"text\":1,\"source\":\"s\"}", "\"text\" must be a string"},
+        {"{\"kind\":\"message\",\"text\":\"a\\u0000b\"}", "must not hold a NUL"},
+        {"{\"kind\":\"message\",\"sender\":{\"id\":\"u\\u0000\"}}", "must be text of at most"},
         {"{\"kind\":\"message\",\"txt\":\"x\"}", "unknown event field \"txt\""},
         {"{\"kind\":\"message\",\"sender\":{\"dept\":\"x\"}}",
          "unknown event field \"sender.dept\""},
