@@ -56,9 +56,7 @@ static void finish_consent(struct gw_req *rq)
     struct consent_request *w = rq->work;
     struct gw *gw = rq->gw;
     if (rq->audit_result < 0) {
-        const char *why = barra_audit_failure(gw->audit);
-        gw_fail(rq, 503, "audit_unavailable", "the consent was not recorded: %s",
-                why ? why : "the log is closing");
+        gw_fail_audit(rq, "the consent was not recorded");
         return;
     }
     struct barra_error err;

@@ -311,11 +311,7 @@ static void finish_content(struct gw_req *rq)
             (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
             (void)vault_remove(gw->vault, w->vault_id, NULL);
         }
-        atomic_fetch_add(&gw->metrics.rejects[GW_REJECT_AUDIT], 1);
-        const char *why = barra_audit_failure(gw->audit);
-        gw_fail(rq, 503, "audit_unavailable",
-                "nothing was done: the decision could not be recorded (%s)",
-                why ? why : "the log is closing");
+        gw_fail_audit(rq, "nothing was done: the decision could not be recorded");
         return;
     }
     atomic_fetch_add_explicit(&gw->metrics.decisions[w->action], 1, memory_order_relaxed);
@@ -356,11 +352,11 @@ static void finish_content(struct gw_req *rq)
 static void finish_reply(struct gw_req *rq)
 {
     if (rq->audit_result < 0) {
-        const char *why = barra_audit_failure(rq->gw->audit);
-        gw_fail(rq, 503, "audit_unavailable",
-                "decision %s is recorded and its reply was posted, but the reply could not be "
-                "recorded (%s)",
-                ((struct content_work *)rq->work)->decision_id, why ? why : "the log is closing");
+        char what[160];
+        (void)snprintf(what, sizeof(what),
+                       "decision %s is recorded and its reply was posted, but the reply is not",
+                       ((struct content_work *)rq->work)->decision_id);
+        gw_fail_audit(rq, what);
         return;
     }
     answer_content(rq, rq->work);

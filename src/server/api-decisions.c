@@ -127,9 +127,7 @@ static void finish_vault(struct gw_req *rq)
 {
     if (rq->audit_result < 0) {
         explicit_bzero(rq->out.data, rq->out.len);
-        const char *why = barra_audit_failure(rq->gw->audit);
-        gw_fail(rq, 503, "audit_unavailable", "the access could not be recorded: %s",
-                why ? why : "the log is closing");
+        gw_fail_audit(rq, "the access could not be recorded");
         return;
     }
     gw_answer(rq, 200);

@@ -74,6 +74,13 @@ void gw_fail(struct gw_req *rq, unsigned status, const char *code, const char *f
     gw_answer(rq, status);
 }
 
+void gw_fail_audit(struct gw_req *rq, const char *what)
+{
+    const char *why = barra_audit_failure(rq->gw->audit);
+    atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_AUDIT], 1);
+    gw_fail(rq, 503, "audit_unavailable", "%s: %s", what, why ? why : "the log is closing");
+}
+
 const char *gw_query(struct gw_req *rq, const char *key)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
@@ -121,7 +128,7 @@ void gw_audit(struct gw_req *rq, const char *type, const char *record, size_t le
         atomic_fetch_add(&rq->gw->metrics.rejects[GW_REJECT_AUDIT], 1);
         rq->finish = NULL;
         gw_fail(rq, 503, "audit_unavailable",
-                "nothing was done: the decision could not be recorded (%s)", err.message);
+                "nothing was done: its record could not be written (%s)", err.message);
         return;
     }
     pthread_mutex_lock(&rq->lock);

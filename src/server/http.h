@@ -79,6 +79,9 @@ void gw_answer(struct gw_req *rq, unsigned status);
 /* Answers {"error": {"status": ..., "code": code, "message": ...}}. */
 void gw_fail(struct gw_req *rq, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Answers 503 audit_unavailable when the log did not record what `what` names ("the consent was
+ * not recorded"), with the log's reason; counted in the metrics. */
+void gw_fail_audit(struct gw_req *rq, const char *what);
 /* Appends record to the audit log; `finish` runs once it is durable (or failed:
  * rq->audit_result < 0), on an HTTP thread, and answers. `work` (freed with work_free after the
  * request) carries what finish needs. On an immediate failure the request is answered 503. */
