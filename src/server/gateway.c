@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "connect/dingtalk/callback-crypto.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "server/http.h"
@@ -169,6 +170,9 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
         }
         gw->nconnectors++;
     }
+    if (c->dingtalk && dt_derive_key(c->dingtalk->aes_key, gw->dingtalk_key) < 0) {
+        return barra_error_set(reterr, -BARRA_EINVAL, "the DingTalk aes_key is not a valid key");
+    }
     if (c->public_url) {
         (void)snprintf(gw->base_url, sizeof(gw->base_url), "%s", c->public_url);
     }
@@ -225,6 +229,7 @@ int gw_close(struct gw *gw, struct barra_error *reterr)
     }
     barra_free(gw->connectors);
     barra_free(gw->tokens);
+    explicit_bzero(gw->dingtalk_key, sizeof(gw->dingtalk_key));
     vault_close(gw->vault);
     gw_consents_close(gw->consents);
     if (gw->store) {

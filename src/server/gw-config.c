@@ -231,7 +231,7 @@ static int parse_token(struct cfg_parse *p, const struct ynode *n, struct gw_tok
 static int read_secret(struct cfg_parse *p, const struct ynode *n, char **ret)
 {
     char *path = NULL;
-    if (get_path(p, n, "password_file", &path) < 0) {
+    if (get_path(p, n, "a secret file", &path) < 0) {
         return -BARRA_EPARSE;
     }
     FILE *f = fopen(path, "re");
@@ -242,7 +242,7 @@ static int read_secret(struct cfg_parse *p, const struct ynode *n, char **ret)
     }
     barra_free(path);
     if (!ok) {
-        return fail(p, n, "cannot read the password file \"%s\"", n->value);
+        return fail(p, n, "cannot read the secret file \"%s\"", n->value);
     }
     line[strcspn(line, "\r\n")] = '\0';
     *ret = barra_strdup(line);
@@ -398,11 +398,56 @@ static int parse_audit(struct cfg_parse *p, const struct ynode *n, struct gw_con
     return 0;
 }
 
+static int parse_dingtalk(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
+{
+    static const char *const keys[] = {"token_file", "aes_key_file", "client_id", "max_skew", NULL};
+    if (check_keys(p, n, "dingtalk", keys) < 0) {
+        return -BARRA_EPARSE;
+    }
+    struct gw_dingtalk_config *d = c->dingtalk = barra_calloc(1, sizeof(*d));
+    if (d == NULL) {
+        return barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    d->max_skew_s = 300;
+    const struct ynode *tok = ytree_get(n, "token_file"), *aes = ytree_get(n, "aes_key_file"),
+                       *id = ytree_get(n, "client_id"), *v;
+    if (tok == NULL || aes == NULL || id == NULL) {
+        return fail(p, n,
+                    "dingtalk needs token_file, aes_key_file and client_id (docs/dingtalk.md)");
+    }
+    if (read_secret(p, tok, &d->token) < 0 || read_secret(p, aes, &d->aes_key) < 0 ||
+        get_string(p, id, "client_id", &d->client_id) < 0) {
+        return -BARRA_EPARSE;
+    }
+    size_t tl = strlen(d->token);
+    if (tl < 3 || tl > 32 ||
+        strspn(d->token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != tl) {
+        return fail(p, tok, "the DingTalk token is 3 to 32 letters or digits");
+    }
+    if (strlen(d->aes_key) != 43 ||
+        strspn(d->aes_key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+            43) {
+        return fail(p, aes, "the DingTalk aes_key is 43 letters or digits");
+    }
+    if ((v = ytree_get(n, "max_skew"))) {
+        uint64_t x;
+        if (get_uint(p, v, "max_skew", 10, 86400, false, &x) < 0) {
+            return -BARRA_EPARSE;
+        }
+        d->max_skew_s = (uint32_t)x;
+    }
+    return 0;
+}
+
 static int parse_connectors(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
 {
-    static const char *const keys[] = {"generic", NULL};
+    static const char *const keys[] = {"generic", "dingtalk", NULL};
     static const char *const gkeys[] = {"name", "reply_url", NULL};
     if (check_keys(p, n, "connectors", keys) < 0) {
+        return -BARRA_EPARSE;
+    }
+    const struct ynode *dt = ytree_get(n, "dingtalk");
+    if (dt && parse_dingtalk(p, dt, c) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *g = ytree_get(n, "generic");
@@ -646,6 +691,18 @@ struct gw_config *gw_config_free(struct gw_config *c)
         barra_free(c->generic[i].reply_url);
     }
     barra_free(c->generic);
+    if (c->dingtalk) {
+        if (c->dingtalk->token) {
+            explicit_bzero(c->dingtalk->token, strlen(c->dingtalk->token));
+        }
+        if (c->dingtalk->aes_key) {
+            explicit_bzero(c->dingtalk->aes_key, strlen(c->dingtalk->aes_key));
+        }
+        barra_free(c->dingtalk->token);
+        barra_free(c->dingtalk->aes_key);
+        barra_free(c->dingtalk->client_id);
+        barra_free(c->dingtalk);
+    }
     barra_free(c->routes);
     barra_free(c->tokens);
     barra_free(c->path);

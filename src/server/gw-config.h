@@ -53,6 +53,14 @@ struct gw_generic_config {
     char *reply_url; /* where the connector posts each decision back; NULL for none */
 };
 
+/* DingTalk's HTTP event callbacks (docs/dingtalk.md). The secrets come from files. */
+struct gw_dingtalk_config {
+    char *token;         /* the signature token (签名 token) */
+    char *aes_key;       /* the 43-character aes_key (加密 aes_key) */
+    char *client_id;     /* the app's Client ID (AppKey): the owner key of every message */
+    uint32_t max_skew_s; /* callbacks whose timestamp is further from now are refused */
+};
+
 struct gw_config {
     char *path;
     char *listen_host; /* "127.0.0.1" */
@@ -75,6 +83,7 @@ struct gw_config {
     size_t nroutes;
     struct gw_generic_config *generic;
     size_t ngeneric;
+    struct gw_dingtalk_config *dingtalk; /* NULL: not configured */
     char *audit_origin;
     char *checkpoint_dir;
     bool checkpoint_syslog;

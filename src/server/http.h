@@ -107,5 +107,6 @@ void api_consent_withdraw(struct gw_req *rq);
 void api_consent_list(struct gw_req *rq);
 void api_decision_get(struct gw_req *rq);
 void api_vault_get(struct gw_req *rq);
+void api_dingtalk_callback(struct gw_req *rq);
 
 #endif

@@ -28,7 +28,9 @@ static const char schema[] =
     "  recorded_at INTEGER NOT NULL, expires INTEGER NOT NULL);\n"
     "CREATE INDEX IF NOT EXISTS consents_subject ON consents(subject_ref, purpose);\n"
     "CREATE TABLE IF NOT EXISTS vault(id TEXT PRIMARY KEY, route TEXT NOT NULL,\n"
-    "  extension TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);\n";
+    "  extension TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS inbound(source TEXT NOT NULL, event_id TEXT NOT NULL,\n"
+    "  type TEXT, received_at INTEGER NOT NULL, PRIMARY KEY(source, event_id)) WITHOUT ROWID;\n";
 
 static int db_error(struct store_sqlite *s, int rc, const char *what, struct barra_error *reterr)
 {
@@ -191,6 +193,30 @@ static int vault_remove(struct store *base, const char *id, struct barra_error *
     return r;
 }
 
+static int inbound_add(struct store *base, const char *source, const char *event_id,
+                       const char *type, int64_t received_at, struct barra_error *reterr)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO inbound VALUES(?,?,?,?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 4, received_at);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    int r = rc == SQLITE_OK ? 0
+            : (rc & 0xff) == SQLITE_CONSTRAINT
+                ? -BARRA_EEXIST
+                : db_error(s, rc, "recording an inbound event", reterr);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
 static void store_close(struct store *base)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
@@ -208,6 +234,7 @@ static const struct store_ops sqlite_ops = {
     .vault_add = vault_add,
     .vault_find = vault_find,
     .vault_remove = vault_remove,
+    .inbound_add = inbound_add,
     .close = store_close,
 };
 

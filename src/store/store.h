@@ -49,6 +49,10 @@ struct store_ops {
     int (*vault_find)(struct store *s, const char *id, store_vault_fn fn, void *userdata,
                       struct barra_error *reterr);
     int (*vault_remove)(struct store *s, const char *id, struct barra_error *reterr);
+    /* Remembers an event a platform delivered (platforms redeliver): 0 when it is new and now
+     * durable, -BARRA_EEXIST when it was seen before. */
+    int (*inbound_add)(struct store *s, const char *source, const char *event_id, const char *type,
+                       int64_t received_at, struct barra_error *reterr);
     void (*close)(struct store *s);
 };
 

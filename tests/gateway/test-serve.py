@@ -673,9 +673,58 @@ def test_generic_connector(tmp):
     srv.shutdown()
 
 
+def test_dingtalk_callback(tmp):
+    """DingTalk's HTTP push, played by the simulator (tests/gateway/dingtalk_sim.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import dingtalk_sim as sim
+    aes_key, token, owner = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "barraToken1", "dingbarra0001"
+    key = sim.derive_key(aes_key)
+    with open(os.path.join(tmp, "dt-token"), "w") as f:
+        f.write(token + "\n")
+    with open(os.path.join(tmp, "dt-aes"), "w") as f:
+        f.write(aes_key + "\n")
+    extra = ("connectors:\n  dingtalk: {token_file: dt-token, aes_key_file: dt-aes, client_id: %s}\n"
+             % owner)
+    d = Daemon(tmp, base_config(tmp, TOKEN_CFG, extra)).start()
+
+    def push(message, ts=None, nonce="n0nce123", sign=True, enc_owner=owner, spelling="msg_signature"):
+        ts = ts or str(int(time.time() * 1000))
+        enc = sim.encrypt(key, enc_owner, json.dumps(message).encode())
+        sig = sim.signature(token, ts, nonce, enc) if sign else "0" * 40
+        path = "/v1/connectors/dingtalk/callback?%s=%s&timestamp=%s&nonce=%s" % (spelling, sig, ts, nonce)
+        return d.json("POST", path, {"encrypt": enc})
+
+    def acked(st, body):
+        if st != 200:
+            return False
+        ok = sim.signature(token, body["timeStamp"], body["nonce"], body["encrypt"]) == body["msg_signature"]
+        return ok and sim.decrypt(key, owner, body["encrypt"]) == b"success"
+
+    st, _, body = push({"EventType": "check_url"})
+    check(acked(st, body), "the check_url handshake gets the encrypted, signed success: %s %s" % (st, body))
+    st, _, body = push({"EventType": "check_url"}, spelling="signature", ts=str(int(time.time())))
+    check(acked(st, body), "the older spelling and a timestamp in seconds are accepted")
+    st, _, body = push({"EventType": "check_url"}, sign=False)
+    check(st == 403 and "900005" in body["error"]["message"], "a bad signature is refused: %s" % body)
+    st, _, body = push({"EventType": "check_url"}, ts=str(int(time.time() * 1000) - 3600 * 1000))
+    check(st == 403 and body["error"]["code"] == "stale_timestamp", "a stale timestamp is refused (a replay)")
+    st, _, body = push({"EventType": "check_url"}, enc_owner="dingsomeoneelse")
+    check(st == 403 and "900010" in body["error"]["message"], "another app's message is refused: %s" % body)
+    st, _, body = d.json("POST", "/v1/connectors/dingtalk/callback?msg_signature=x&timestamp=1&nonce=n",
+                         {"encrypt": "abc", "extra": 1})
+    check(st == 400, "a malformed callback is refused")
+    event = {"EventType": "user_add_org", "eventId": "ev-7f3a", "CorpId": "ding1", "EventTime": 1}
+    answers = [push(event) for _ in range(3)]  # DingTalk redelivers
+    check(all(acked(st, body) for st, _, body in answers), "an event and its redeliveries are acknowledged")
+    d.stop()
+    db = sqlite3.connect(os.path.join(tmp, "data", "state.db"))
+    rows = db.execute("SELECT source, event_id, type FROM inbound").fetchall()
+    check(rows == [("dingtalk", "ev-7f3a", "user_add_org")], "the event is stored once: %s" % rows)
+
+
 def main():
     tests = [test_core, test_bad_input, test_disk_full, test_concurrent, test_reload, test_https,
-             test_webdav, test_generic_connector]
+             test_webdav, test_generic_connector, test_dingtalk_callback]
     only = os.environ.get("BARRA_TEST_ONLY")
     for t in tests:
         if only and t.__name__ != only:
