@@ -155,8 +155,9 @@ BARRA_EXPORT int barra_event_add_subject(barra_event_t *e, const char *subject);
 /* A field of the event by the dotted path of barra_event_set() (and "kind", "file.sha256"), or NULL
  * when it is not given. Borrowed from e. */
 BARRA_EXPORT const char *barra_event_get(const barra_event_t *e, const char *field);
-/* The event's time in Unix seconds; -BARRA_ENOENT when it has none. */
-BARRA_EXPORT int barra_event_time(const barra_event_t *e, int64_t *ret);
+/* Reads an RFC 3339 time with a zone, as events' "time" is read, into Unix seconds; -BARRA_EINVAL
+ * for anything else. */
+BARRA_EXPORT int barra_time_parse(const char *s, int64_t *ret);
 BARRA_EXPORT size_t barra_event_subject_count(const barra_event_t *e);
 BARRA_EXPORT const char *barra_event_subject(const barra_event_t *e, size_t i);
 /* Replaces the text (a file's extracted text, which may be larger than a JSON field allows). The

@@ -684,11 +684,8 @@ BARRA_EXPORT int barra_event_set_text(barra_event_t *e, const char *text, size_t
     return r == -BARRA_EFORMAT ? -BARRA_EINVAL : r;
 }
 
-BARRA_EXPORT int barra_event_time(const barra_event_t *e, int64_t *ret)
+BARRA_EXPORT int barra_time_parse(const char *s, int64_t *ret)
 {
-    if (e == NULL || ret == NULL || !e->has_time) {
-        return -BARRA_ENOENT;
-    }
-    *ret = e->time;
-    return 0;
+    int32_t offset;
+    return s && ret && pol_parse_time(s, ret, &offset) == 0 ? 0 : -BARRA_EINVAL;
 }

@@ -128,6 +128,16 @@ static void write_record(struct buf *b, struct gw_req *rq, const char *via,
     (void)buf_append_str(b, "}}");
 }
 
+/* Takes routed content back out of the vault: its decision could not be recorded. */
+static void unroute(struct gw *gw, struct content_work *w)
+{
+    if (w->vault_id[0]) {
+        (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
+        (void)vault_remove(gw->vault, w->vault_id, NULL);
+        w->vault_id[0] = '\0';
+    }
+}
+
 /* The name's extension when it is short and plain (".xlsx"), else ".txt". */
 static const char *safe_extension(const char *name)
 {
@@ -294,11 +304,8 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     }
     gw_audit(rq, "decision", rec.data, rec.len, finish_content, w, work_free);
     buf_done(&rec);
-    if (rq->answered && rq->finish == NULL) { /* the log refused: undo the routing */
-        if (w->vault_id[0]) {
-            (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
-            (void)vault_remove(gw->vault, w->vault_id, NULL);
-        }
+    if (rq->answered && rq->finish == NULL) { /* the log refused */
+        unroute(gw, w);
     }
 }
 
@@ -307,10 +314,7 @@ static void finish_content(struct gw_req *rq)
     struct content_work *w = rq->work;
     struct gw *gw = rq->gw;
     if (rq->audit_result < 0) {
-        if (w->vault_id[0]) {
-            (void)gw->store->ops->vault_remove(gw->store, w->vault_id, NULL);
-            (void)vault_remove(gw->vault, w->vault_id, NULL);
-        }
+        unroute(gw, w);
         gw_fail_audit(rq, "nothing was done: the decision could not be recorded");
         return;
     }

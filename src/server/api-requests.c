@@ -14,21 +14,6 @@
 
 #include "core/banned.h"
 
-/* RFC 3339, read the way events read it. */
-static int parse_time(const char *s, int64_t *ret)
-{
-    barra_event_t *e = NULL;
-    int r = barra_event_new("message", &e);
-    if (r == 0) {
-        r = barra_event_set(e, "time", s, NULL);
-    }
-    if (r == 0) {
-        r = barra_event_time(e, ret);
-    }
-    barra_event_free(e);
-    return r;
-}
-
 static bool valid_purpose(const char *p)
 {
     size_t n = strlen(p);
@@ -95,7 +80,7 @@ int consent_request_parse(const char *body, size_t len, bool withdraw, const bar
         problem = "a withdrawal takes no \"state\"";
     } else if (state && state_from(state, &st) < 0) {
         problem = "\"state\" is granted, refused or withdrawn";
-    } else if (expires && parse_time(expires, &c->rec.expires) < 0) {
+    } else if (expires && barra_time_parse(expires, &c->rec.expires) < 0) {
         problem = "\"expires\" is an RFC 3339 time with a zone, e.g. 2027-11-23T00:00:00+08:00";
     } else if (subject && barra_key_subject_ref(key, subject, c->rec.subject_ref) < 0) {
         problem = "the subject cannot be referenced";

@@ -398,6 +398,11 @@ static int parse_audit(struct cfg_parse *p, const struct ynode *n, struct gw_con
     return 0;
 }
 
+static bool all_alnum(const char *s)
+{
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(s);
+}
+
 static int parse_dingtalk(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
 {
     static const char *const keys[] = {"token_file", "aes_key_file", "client_id", "max_skew", NULL};
@@ -420,13 +425,10 @@ static int parse_dingtalk(struct cfg_parse *p, const struct ynode *n, struct gw_
         return -BARRA_EPARSE;
     }
     size_t tl = strlen(d->token);
-    if (tl < 3 || tl > 32 ||
-        strspn(d->token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != tl) {
+    if (tl < 3 || tl > 32 || !all_alnum(d->token)) {
         return fail(p, tok, "the DingTalk token is 3 to 32 letters or digits");
     }
-    if (strlen(d->aes_key) != 43 ||
-        strspn(d->aes_key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
-            43) {
+    if (strlen(d->aes_key) != 43 || !all_alnum(d->aes_key)) {
         return fail(p, aes, "the DingTalk aes_key is 43 letters or digits");
     }
     if ((v = ytree_get(n, "max_skew"))) {

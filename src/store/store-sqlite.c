@@ -39,14 +39,39 @@ static int db_error(struct store_sqlite *s, int rc, const char *what, struct bar
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
+/* Writes share one shape: take the lock and prepare (write_begin), bind, then step, map the
+ * result, finalize and unlock (write_end). A row that exists already is -BARRA_EEXIST. */
+static int write_begin(struct store_sqlite *s, const char *sql, sqlite3_stmt **st)
+{
+    pthread_mutex_lock(&s->lock);
+    *st = NULL;
+    return sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+}
+
+static int write_end(struct store_sqlite *s, sqlite3_stmt *st, int rc, const char *what,
+                     struct barra_error *reterr)
+{
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    int r = rc == SQLITE_OK                    ? 0
+            : (rc & 0xff) == SQLITE_CONSTRAINT ? barra_error_set(reterr, -BARRA_EEXIST,
+                                                                 "the state database: %s: it "
+                                                                 "is there already",
+                                                                 what)
+                                               : db_error(s, rc, what, reterr);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
 static int consent_add(struct store *base, const struct consent_record *c,
                        struct barra_error *reterr)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(s->db, "INSERT INTO consents VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL);
+    sqlite3_stmt *st;
+    int rc = write_begin(s, "INSERT INTO consents VALUES(?,?,?,?,?,?,?,?)", &st);
     if (rc == SQLITE_OK) {
         (void)sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 2, c->subject_ref, -1, SQLITE_STATIC);
@@ -56,13 +81,8 @@ static int consent_add(struct store *base, const struct consent_record *c,
         (void)sqlite3_bind_text(st, 6, c->evidence, -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 7, c->recorded_at);
         (void)sqlite3_bind_int64(st, 8, c->expires);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
-    int r = rc == SQLITE_OK ? 0 : db_error(s, rc, "recording a consent", reterr);
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    return write_end(s, st, rc, "recording a consent", reterr);
 }
 
 static enum barra_consent_state state_from_name(const char *name)
@@ -122,22 +142,16 @@ static int consent_each(struct store *base, const char *subject_ref, const char 
 static int vault_add(struct store *base, const struct vault_item *v, struct barra_error *reterr)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO vault VALUES(?,?,?,?,?)", -1, &st, NULL);
+    sqlite3_stmt *st;
+    int rc = write_begin(s, "INSERT INTO vault VALUES(?,?,?,?,?)", &st);
     if (rc == SQLITE_OK) {
         (void)sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 3, v->extension, -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 4, (sqlite3_int64)v->size);
         (void)sqlite3_bind_int64(st, 5, v->created);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
-    int r = rc == SQLITE_OK ? 0 : db_error(s, rc, "recording a vault item", reterr);
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    return write_end(s, st, rc, "recording a vault item", reterr);
 }
 
 static int vault_find(struct store *base, const char *id, store_vault_fn fn, void *userdata,
@@ -179,42 +193,27 @@ static int vault_find(struct store *base, const char *id, store_vault_fn fn, voi
 static int vault_remove(struct store *base, const char *id, struct barra_error *reterr)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM vault WHERE id = ?", -1, &st, NULL);
+    sqlite3_stmt *st;
+    int rc = write_begin(s, "DELETE FROM vault WHERE id = ?", &st);
     if (rc == SQLITE_OK) {
         (void)sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
-    int r = rc == SQLITE_OK ? 0 : db_error(s, rc, "removing a vault item", reterr);
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    return write_end(s, st, rc, "removing a vault item", reterr);
 }
 
 static int inbound_add(struct store *base, const char *source, const char *event_id,
                        const char *type, int64_t received_at, struct barra_error *reterr)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO inbound VALUES(?,?,?,?)", -1, &st, NULL);
+    sqlite3_stmt *st;
+    int rc = write_begin(s, "INSERT INTO inbound VALUES(?,?,?,?)", &st);
     if (rc == SQLITE_OK) {
         (void)sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 4, received_at);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
-    int r = rc == SQLITE_OK ? 0
-            : (rc & 0xff) == SQLITE_CONSTRAINT
-                ? -BARRA_EEXIST
-                : db_error(s, rc, "recording an inbound event", reterr);
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    return write_end(s, st, rc, "recording an inbound event", reterr);
 }
 
 static void store_close(struct store *base)
