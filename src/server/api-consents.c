@@ -12,43 +12,13 @@
 #include "core/jsonw.h"
 #include "server/api-requests.h"
 #include "server/http.h"
+#include "server/record.h"
 
 #include "core/banned.h"
 
 static void consent_work_free(void *p)
 {
     consent_request_free(p);
-}
-
-static void write_consent(struct buf *b, const struct consent_record *c)
-{
-    char t[32];
-    struct tm tm;
-    time_t rt = (time_t)c->recorded_at;
-    (void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&rt, &tm));
-    (void)buf_append_str(b, "{\"id\":");
-    (void)jsonw_string(b, c->id);
-    (void)buf_append_str(b, ",\"subject_ref\":");
-    (void)jsonw_string(b, c->subject_ref);
-    (void)buf_append_str(b, ",\"purpose\":");
-    (void)jsonw_string(b, c->purpose);
-    (void)buf_append_str(b, ",\"state\":");
-    (void)jsonw_string(b, barra_consent_state_name(c->state));
-    (void)buf_append_str(b, ",\"scope\":");
-    (void)jsonw_string(b, c->scope);
-    (void)buf_append_str(b, ",\"evidence\":");
-    (void)jsonw_string(b, c->evidence);
-    (void)buf_append_str(b, ",\"recorded_at\":");
-    (void)jsonw_string(b, t);
-    (void)buf_append_str(b, ",\"expires\":");
-    if (c->expires) {
-        rt = (time_t)c->expires;
-        (void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&rt, &tm));
-        (void)jsonw_string(b, t);
-    } else {
-        (void)buf_append_str(b, "null");
-    }
-    (void)buf_append_char(b, '}');
 }
 
 static void finish_consent(struct gw_req *rq)
@@ -71,7 +41,7 @@ static void finish_consent(struct gw_req *rq)
     buf_clear(&rq->out);
     (void)buf_printf(&rq->out,
                      "{\"audit_index\":%llu,\"consent\":", (unsigned long long)rq->audit_index);
-    write_consent(&rq->out, &w->rec);
+    rec_consent(&rq->out, &w->rec);
     (void)buf_append_str(&rq->out, "}\n");
     gw_answer(rq, rq->out.err ? 500 : 201);
 }
@@ -91,7 +61,7 @@ static void record_consent(struct gw_req *rq, bool withdraw)
     (void)buf_append_str(&rec, "{\"schema\":\"barra.consent/1\",\"token\":");
     (void)jsonw_string(&rec, rq->token->config->name);
     (void)buf_append_str(&rec, ",\"consent\":");
-    write_consent(&rec, &w->rec);
+    rec_consent(&rec, &w->rec);
     (void)buf_append_char(&rec, '}');
     if (rec.err) {
         buf_done(&rec);
@@ -124,7 +94,7 @@ static int list_one(const struct consent_record *c, void *userdata)
     if (ls->n++) {
         (void)buf_append_char(ls->b, ',');
     }
-    write_consent(ls->b, c);
+    rec_consent(ls->b, c);
     return ls->b->err;
 }
 

@@ -16,6 +16,8 @@
 #include "core/utf8.h"
 #include "server/api-requests.h"
 #include "server/http.h"
+#include "server/record.h"
+#include "server/verdict.h"
 
 #include "core/banned.h"
 
@@ -76,56 +78,6 @@ static const char *pick_lang(struct gw_req *rq)
         return "pt";
     }
     return "en";
-}
-
-static void put_field(struct buf *b, const char *key, const char *value)
-{
-    (void)buf_append_char(b, ',');
-    (void)jsonw_key(b, key);
-    (void)jsonw_string(b, value);
-}
-
-/* The audit record: where the content came from and was going, the decision, what was done. No
- * text, no sender or subject identifiers. */
-static void write_record(struct buf *b, struct gw_req *rq, const char *via,
-                         const struct content_work *w)
-{
-    const barra_event_t *e = w->event;
-    (void)buf_append_str(b, "{\"schema\":\"barra.gateway/1\"");
-    put_field(b, "via", via);
-    put_field(b, "token", rq->token ? rq->token->config->name : NULL);
-    (void)buf_append_str(b, ",\"event\":{\"kind\":");
-    (void)jsonw_string(b, barra_event_get(e, "kind"));
-    static const char *const fields[] = {
-        "id",
-        "source",
-        "conversation.type",
-        "sender.department",
-        "destination.platform",
-        "destination.region",
-        "direction",
-        "file.type",
-    };
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        const char *v = barra_event_get(e, fields[i]);
-        if (v) {
-            put_field(b, fields[i], v);
-        }
-    }
-    (void)buf_printf(b, ",\"subjects\":%zu}", barra_event_subject_count(e));
-    (void)buf_append_str(b, ",\"decision\":");
-    (void)buf_append_str(b, w->decision_json);
-    (void)buf_printf(b, ",\"outcome\":{\"deliver\":%s", w->deliver ? "true" : "false");
-    if (w->vault_id[0]) {
-        put_field(b, "vault_id", w->vault_id);
-    }
-    if (w->link) {
-        put_field(b, "link", w->link);
-    }
-    if (w->route_error) {
-        put_field(b, "route_error", w->route_error);
-    }
-    (void)buf_append_str(b, "}}");
 }
 
 /* Takes routed content back out of the vault: its decision could not be recorded. */
@@ -198,28 +150,9 @@ static void route_content(struct gw *gw, struct content_work *w, const barra_dec
     w->text = barra_strdup(w->link);
 }
 
-/* Classifies text into the worker's findings. Returns false when classification failed. */
-static bool classify(struct gw *gw, struct gw_worker *wk, const char *text, size_t len)
-{
-    barra_findings_clear(wk->findings);
-    if (text == NULL || len == 0) {
-        return true;
-    }
-    int r =
-        barra_scanner_scan(wk->scanner, text, len, NULL, 0, barra_findings_collect, wk->findings);
-    atomic_fetch_add_explicit(&gw->metrics.findings, barra_findings_count(wk->findings),
-                              memory_order_relaxed);
-    return r >= 0;
-}
-
 static void finish_content(struct gw_req *rq);
 static void answer_content(struct gw_req *rq, struct content_work *w);
 static void finish_reply(struct gw_req *rq);
-
-static int append_to_buf(void *userdata, const char *data, size_t len)
-{
-    return buf_append(userdata, data, len);
-}
 
 /* Decides about `e` (taken), whose content is data[0..len) and whose classifiable text is
  * text[0..tlen) (NULL when it could not be extracted), carries the decision out and records it.
@@ -240,7 +173,7 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     w->event = e;
     w->connector = conn;
     w->lang = pick_lang(rq);
-    bool failed = text == NULL || !classify(gw, wk, text, tlen);
+    bool failed = text == NULL || !gw_classify(gw, wk, text, tlen);
     struct barra_consent_provider cp = gw_consents_provider(gw->consents);
     struct barra_decide_options opts = {
         .consent = &cp,
@@ -258,21 +191,10 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     case BARRA_ACTION_TAG:
         w->deliver = true;
         break;
-    case BARRA_ACTION_REDACT: {
-        size_t rl = 0;
-        const char *red = barra_decision_redacted_text(d, &rl);
-        struct buf rb;
-        buf_init(&rb, 0);
-        if (red == NULL && text &&
-            barra_policy_redact(p, text, tlen, wk->findings, gw->key, append_to_buf, &rb) == 0) {
-            red = rb.data;
-            rl = rb.len;
-        }
-        w->deliver = red != NULL;
-        w->text = red ? barra_strndup(red, rl) : NULL;
-        buf_done(&rb);
+    case BARRA_ACTION_REDACT:
+        w->text = gw_redacted_text(p, d, text, tlen, wk->findings, gw->key);
+        w->deliver = w->text != NULL;
         break;
-    }
     case BARRA_ACTION_ROUTE_LOCAL:
         route_content(gw, w, d, data, len, name);
         break;
@@ -295,7 +217,12 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     }
     struct buf rec;
     buf_init(&rec, 0);
-    write_record(&rec, rq, via, w);
+    struct rec_outcome o = {.deliver = w->deliver,
+                            .vault_id = w->vault_id,
+                            .link = w->link,
+                            .route_error = w->route_error};
+    rec_decision(&rec, via, rq->token ? rq->token->config->name : NULL, w->event, w->decision_json,
+                 &o);
     if (rec.err) {
         buf_done(&rec);
         work_free(w);
@@ -339,12 +266,7 @@ static void finish_content(struct gw_req *rq)
         /* The reply is an action on the platform: it is recorded too, and answered after. */
         struct buf rec;
         buf_init(&rec, 8192);
-        (void)buf_append_str(&rec, "{\"schema\":\"barra.action/1\"");
-        put_field(&rec, "decision_id", w->decision_id);
-        put_field(&rec, "connector", w->connector->name);
-        (void)buf_printf(&rec, ",\"action\":\"reply\",\"ok\":%s", r == 0 ? "true" : "false");
-        put_field(&rec, "error", w->reply_error);
-        (void)buf_append_char(&rec, '}');
+        rec_action(&rec, w->decision_id, w->connector->name, "reply", r == 0, w->reply_error);
         w->replied = true;
         gw_audit(rq, "action", rec.data, rec.len, finish_reply, w, work_free);
         buf_done(&rec);
@@ -373,16 +295,16 @@ static void answer_content(struct gw_req *rq, struct content_work *w)
     (void)buf_printf(b, "{\"decision_id\":\"%s\",\"action\":", w->decision_id);
     (void)jsonw_string(b, barra_action_name(w->action));
     (void)buf_printf(b, ",\"deliver\":%s", w->deliver ? "true" : "false");
-    put_field(b, "text", w->text);
-    put_field(b, "link", w->link);
+    rec_field(b, "text", w->text);
+    rec_field(b, "link", w->link);
     if (w->route_error) {
-        put_field(b, "route_error", w->route_error);
+        rec_field(b, "route_error", w->route_error);
     }
     if (w->replied) {
-        put_field(b, "reply_error", w->reply_error);
+        rec_field(b, "reply_error", w->reply_error);
     }
-    put_field(b, "lang", w->lang);
-    put_field(b, "tip", w->tip);
+    rec_field(b, "lang", w->lang);
+    rec_field(b, "tip", w->tip);
     (void)buf_append_str(b, ",\"decision\":");
     (void)buf_append_str(b, w->decision_json);
     (void)buf_append_str(b, "}\n");
@@ -404,10 +326,10 @@ static int write_finding(const struct barra_finding *f, void *userdata)
     (void)buf_append_str(b, fw->n++ ? ",{\"type\":" : "{\"type\":");
     (void)jsonw_string(b, f->type);
     if (f->subtype) {
-        put_field(b, "subtype", f->subtype);
+        rec_field(b, "subtype", f->subtype);
     }
-    put_field(b, "category", f->category);
-    put_field(b, "jurisdiction", f->jurisdiction);
+    rec_field(b, "category", f->category);
+    rec_field(b, "jurisdiction", f->jurisdiction);
     (void)buf_printf(b, ",\"start\":%llu,\"end\":%llu,\"score\":", (unsigned long long)f->start,
                      (unsigned long long)f->end);
     (void)jsonw_score(b, f->score);

@@ -2,8 +2,7 @@
 /* POST /v1/connectors/dingtalk/callback: DingTalk's HTTP event push (docs/dingtalk.md). The
  * signature is checked before anything is decrypted, stale timestamps are refused, and an event is
  * stored (de-duplicated by its eventId: DingTalk redelivers) before the encrypted "success" that
- * acknowledges it. What the events then cause (robot replies, approvals, file audit) comes with
- * the rest of the connector. */
+ * acknowledges it; the connector's worker then processes it (dingtalk.h). */
 #include "config.h"
 
 #include <openssl/rand.h>
@@ -16,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/jsonr.h"
 #include "core/jsonw.h"
+#include "server/dingtalk.h"
 #include "server/http.h"
 
 #include "core/banned.h"
@@ -70,8 +70,8 @@ void api_dingtalk_callback(struct gw_req *rq)
 {
     struct gw *gw = rq->gw;
     const struct gw_dingtalk_config *dc = gw->config->dingtalk;
-    if (dc == NULL) {
-        gw_fail(rq, 404, "not_found", "the DingTalk connector is not configured");
+    if (dc == NULL || dc->token == NULL) {
+        gw_fail(rq, 404, "not_found", "DingTalk's HTTP push is not configured");
         return;
     }
     const char *sig = gw_query(rq, "msg_signature"), *ts = gw_query(rq, "timestamp");
@@ -123,9 +123,9 @@ void api_dingtalk_callback(struct gw_req *rq)
     r = jr_parse(msg, len, &doc, &jerr);
     const struct jr_value *type = r == 0 ? jr_get(&doc.root, "EventType") : NULL;
     const struct jr_value *id = r == 0 ? jr_get(&doc.root, "eventId") : NULL;
-    explicit_bzero(msg, len);
-    barra_free(msg);
     if (!jr_is_string(type)) {
+        explicit_bzero(msg, len);
+        barra_free(msg);
         jr_free(&doc);
         atomic_fetch_add(&gw->metrics.rejects[GW_REJECT_MALFORMED], 1);
         gw_fail(rq, 400, "bad_callback", "the decrypted event has no EventType");
@@ -133,13 +133,19 @@ void api_dingtalk_callback(struct gw_req *rq)
     }
     /* Stored before it is acknowledged; a redelivered event is acknowledged again, once stored. */
     if (jr_is_string(id) && strcmp(type->u.s, "check_url") != 0) {
-        r = gw->store->ops->inbound_add(gw->store, "dingtalk", id->u.s, type->u.s, now, &err);
+        r = gw->dingtalk
+                ? gw_dingtalk_accept(gw->dingtalk, id->u.s, type->u.s, msg, len, &err)
+                : gw->store->ops->inbound_add(gw->store, "dingtalk", id->u.s, type->u.s, now, &err);
         if (r < 0 && r != -BARRA_EEXIST) {
+            explicit_bzero(msg, len);
+            barra_free(msg);
             jr_free(&doc);
             gw_fail(rq, 503, "store_unavailable", "the event was not stored: %s", err.message);
             return;
         }
     }
+    explicit_bzero(msg, len);
+    barra_free(msg);
     jr_free(&doc);
     reply_success(rq, dc);
 }

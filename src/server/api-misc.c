@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/jsonw.h"
+#include "server/dingtalk.h"
 #include "server/http.h"
 
 #include "core/banned.h"
@@ -33,6 +34,7 @@ void api_metrics(struct gw_req *rq)
     (void)barra_audit_head(rq->gw->audit, &size, NULL, NULL);
     buf_clear(&rq->out);
     (void)gw_metrics_format(&rq->gw->metrics, atomic_load(&rq->gw->in_flight), size, &rq->out);
+    gw_dingtalk_metrics(rq->gw->dingtalk, &rq->out);
     rq->content_type = "text/plain; version=0.0.4";
     gw_answer(rq, rq->out.err ? 500 : 200);
 }

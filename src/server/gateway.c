@@ -13,6 +13,7 @@
 #include "connect/dingtalk/callback-crypto.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "server/dingtalk.h"
 #include "server/http.h"
 #include "server/server.h"
 
@@ -170,7 +171,8 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
         }
         gw->nconnectors++;
     }
-    if (c->dingtalk && dt_derive_key(c->dingtalk->aes_key, gw->dingtalk_key) < 0) {
+    if (c->dingtalk && c->dingtalk->aes_key &&
+        dt_derive_key(c->dingtalk->aes_key, gw->dingtalk_key) < 0) {
         return barra_error_set(reterr, -BARRA_EINVAL, "the DingTalk aes_key is not a valid key");
     }
     if (c->public_url) {
@@ -217,6 +219,7 @@ int gw_close(struct gw *gw, struct barra_error *reterr)
         }
         MHD_stop_daemon(gw->mhd);
     }
+    gw_dingtalk_stop(gw); /* before the log closes: its threads record decisions */
     int r = 0;
     if (gw->audit) {
         r = barra_audit_close(gw->audit, reterr);

@@ -15,19 +15,11 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/yamltree.h"
+#include "server/gw-config-int.h"
 
 #include "core/banned.h"
 
-struct cfg_parse {
-    const char *file;
-    char *base; /* the configuration file's folder */
-    struct barra_error *reterr;
-};
-
-static int fail(struct cfg_parse *p, const struct ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct cfg_parse *p, const struct ynode *n, const char *fmt, ...)
+int cfg_fail(struct cfg_parse *p, const struct ynode *n, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -65,11 +57,11 @@ uint32_t gw_scope_parse(const char *name)
 }
 
 /* Checks that every key of map is one of `allowed` (NULL-terminated). */
-static int check_keys(struct cfg_parse *p, const struct ynode *map, const char *what,
-                      const char *const *allowed)
+int cfg_check_keys(struct cfg_parse *p, const struct ynode *map, const char *what,
+                   const char *const *allowed)
 {
     if (map->kind != YNODE_MAP) {
-        return fail(p, map, "%s takes a mapping, not %s", what, ytree_kind_name(map->kind));
+        return cfg_fail(p, map, "%s takes a mapping, not %s", what, ytree_kind_name(map->kind));
     }
     for (size_t i = 0; i < map->n; i += 2) {
         const struct ynode *k = map->items[i];
@@ -85,27 +77,27 @@ static int check_keys(struct cfg_parse *p, const struct ynode *map, const char *
                     snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "", allowed[j]);
                 used += n > 0 ? (size_t)n : 0;
             }
-            return fail(p, k, "unknown key \"%s\" in %s (known: %s)", k->value, what, list);
+            return cfg_fail(p, k, "unknown key \"%s\" in %s (known: %s)", k->value, what, list);
         }
     }
     return 0;
 }
 
-static int scalar(struct cfg_parse *p, const struct ynode *n, const char *what)
+int cfg_scalar(struct cfg_parse *p, const struct ynode *n, const char *what)
 {
     if (n->kind != YNODE_SCALAR) {
-        return fail(p, n, "%s takes a single value, not %s", what, ytree_kind_name(n->kind));
+        return cfg_fail(p, n, "%s takes a single value, not %s", what, ytree_kind_name(n->kind));
     }
     return 0;
 }
 
-static int get_string(struct cfg_parse *p, const struct ynode *n, const char *what, char **ret)
+int cfg_get_string(struct cfg_parse *p, const struct ynode *n, const char *what, char **ret)
 {
-    if (scalar(p, n, what) < 0) {
+    if (cfg_scalar(p, n, what) < 0) {
         return -BARRA_EPARSE;
     }
     if (n->value[0] == '\0') {
-        return fail(p, n, "%s must not be empty", what);
+        return cfg_fail(p, n, "%s must not be empty", what);
     }
     char *s = barra_strdup(n->value);
     if (s == NULL) {
@@ -117,9 +109,9 @@ static int get_string(struct cfg_parse *p, const struct ynode *n, const char *wh
 }
 
 /* A path: relative ones are taken from the configuration file's folder. */
-static int get_path(struct cfg_parse *p, const struct ynode *n, const char *what, char **ret)
+int cfg_get_path(struct cfg_parse *p, const struct ynode *n, const char *what, char **ret)
 {
-    int r = get_string(p, n, what, ret);
+    int r = cfg_get_string(p, n, what, ret);
     if (r < 0 || (*ret)[0] == '/') {
         return r;
     }
@@ -134,23 +126,23 @@ static int get_path(struct cfg_parse *p, const struct ynode *n, const char *what
     return 0;
 }
 
-static int get_bool(struct cfg_parse *p, const struct ynode *n, const char *what, bool *ret)
+int cfg_get_bool(struct cfg_parse *p, const struct ynode *n, const char *what, bool *ret)
 {
-    if (scalar(p, n, what) < 0) {
+    if (cfg_scalar(p, n, what) < 0) {
         return -BARRA_EPARSE;
     }
     if (strcmp(n->value, "true") == 0 || strcmp(n->value, "false") == 0) {
         *ret = n->value[0] == 't';
         return 0;
     }
-    return fail(p, n, "%s is true or false, not \"%s\"", what, n->value);
+    return cfg_fail(p, n, "%s is true or false, not \"%s\"", what, n->value);
 }
 
 /* A whole number within [min, max], with an optional KiB/MiB/GiB suffix when `sizes`. */
-static int get_uint(struct cfg_parse *p, const struct ynode *n, const char *what, uint64_t min,
-                    uint64_t max, bool sizes, uint64_t *ret)
+int cfg_get_uint(struct cfg_parse *p, const struct ynode *n, const char *what, uint64_t min,
+                 uint64_t max, bool sizes, uint64_t *ret)
 {
-    if (scalar(p, n, what) < 0) {
+    if (cfg_scalar(p, n, what) < 0) {
         return -BARRA_EPARSE;
     }
     const char *s = n->value;
@@ -158,7 +150,7 @@ static int get_uint(struct cfg_parse *p, const struct ynode *n, const char *what
     errno = 0;
     unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
     if (end == NULL || end == s || errno) {
-        return fail(p, n, "%s must be a whole number, not \"%s\"", what, s);
+        return cfg_fail(p, n, "%s must be a whole number, not \"%s\"", what, s);
     }
     uint64_t mult = 1;
     if (*end && sizes) {
@@ -170,12 +162,12 @@ static int get_uint(struct cfg_parse *p, const struct ynode *n, const char *what
         mult = 0;
     }
     if (mult == 0) {
-        return fail(p, n, "%s must be a whole number%s, not \"%s\"", what,
-                    sizes ? " of bytes, optionally with KiB, MiB or GiB" : "", s);
+        return cfg_fail(p, n, "%s must be a whole number%s, not \"%s\"", what,
+                        sizes ? " of bytes, optionally with KiB, MiB or GiB" : "", s);
     }
     if (v > max / mult || v * mult < min || v * mult > max) {
-        return fail(p, n, "%s must be between %llu and %llu, not %s", what, (unsigned long long)min,
-                    (unsigned long long)max, s);
+        return cfg_fail(p, n, "%s must be between %llu and %llu, not %s", what,
+                        (unsigned long long)min, (unsigned long long)max, s);
     }
     *ret = v * mult;
     return 0;
@@ -189,27 +181,28 @@ static int hex_digit(int c)
 static int parse_token(struct cfg_parse *p, const struct ynode *n, struct gw_token_config *t)
 {
     static const char *const keys[] = {"name", "sha256", "scopes", NULL};
-    if (check_keys(p, n, "a token", keys) < 0) {
+    if (cfg_check_keys(p, n, "a token", keys) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *name = ytree_get(n, "name"), *hash = ytree_get(n, "sha256"),
                        *sc = ytree_get(n, "scopes");
     if (name == NULL || hash == NULL || sc == NULL) {
-        return fail(p, n, "a token needs a name, its sha256 and its scopes");
+        return cfg_fail(p, n, "a token needs a name, its sha256 and its scopes");
     }
-    if (get_string(p, name, "a token's name", &t->name) < 0 ||
-        scalar(p, hash, "a token's sha256") < 0) {
+    if (cfg_get_string(p, name, "a token's name", &t->name) < 0 ||
+        cfg_scalar(p, hash, "a token's sha256") < 0) {
         return -BARRA_EPARSE;
     }
     if (strlen(hash->value) != 64) {
-        return fail(p, hash,
-                    "a token's sha256 is 64 lowercase hex digits (barra serve --new-token makes "
-                    "one)");
+        return cfg_fail(
+            p, hash,
+            "a token's sha256 is 64 lowercase hex digits (barra serve --new-token makes "
+            "one)");
     }
     for (size_t i = 0; i < 32; i++) {
         int hi = hex_digit(hash->value[2 * i]), lo = hex_digit(hash->value[2 * i + 1]);
         if (hi < 0 || lo < 0) {
-            return fail(p, hash, "a token's sha256 is 64 lowercase hex digits");
+            return cfg_fail(p, hash, "a token's sha256 is 64 lowercase hex digits");
         }
         t->sha256[i] = (uint8_t)(hi << 4 | lo);
     }
@@ -218,20 +211,20 @@ static int parse_token(struct cfg_parse *p, const struct ynode *n, struct gw_tok
     for (size_t i = 0; i < k; i++) {
         uint32_t bit = items[i]->kind == YNODE_SCALAR ? gw_scope_parse(items[i]->value) : 0;
         if (bit == 0) {
-            return fail(p, items[i],
-                        "unknown scope \"%s\" (known: classify, events, files, consents, "
-                        "consents:read, consents:write, decisions, vault, metrics, connectors)",
-                        items[i]->kind == YNODE_SCALAR ? items[i]->value : "?");
+            return cfg_fail(p, items[i],
+                            "unknown scope \"%s\" (known: classify, events, files, consents, "
+                            "consents:read, consents:write, decisions, vault, metrics, connectors)",
+                            items[i]->kind == YNODE_SCALAR ? items[i]->value : "?");
         }
         t->scopes |= bit;
     }
     return 0;
 }
 
-static int read_secret(struct cfg_parse *p, const struct ynode *n, char **ret)
+int cfg_read_secret(struct cfg_parse *p, const struct ynode *n, char **ret)
 {
     char *path = NULL;
-    if (get_path(p, n, "a secret file", &path) < 0) {
+    if (cfg_get_path(p, n, "a secret file", &path) < 0) {
         return -BARRA_EPARSE;
     }
     FILE *f = fopen(path, "re");
@@ -242,7 +235,7 @@ static int read_secret(struct cfg_parse *p, const struct ynode *n, char **ret)
     }
     barra_free(path);
     if (!ok) {
-        return fail(p, n, "cannot read the secret file \"%s\"", n->value);
+        return cfg_fail(p, n, "cannot read the secret file \"%s\"", n->value);
     }
     line[strcspn(line, "\r\n")] = '\0';
     *ret = barra_strdup(line);
@@ -255,52 +248,53 @@ static int parse_route(struct cfg_parse *p, const struct ynode *key, const struc
 {
     static const char *const keys[] = {"type",  "url",     "username", "password_file",
                                        "share", "ca_file", NULL};
-    if (check_keys(p, n, "a route", keys) < 0) {
+    if (cfg_check_keys(p, n, "a route", keys) < 0) {
         return -BARRA_EPARSE;
     }
     if ((r->name = barra_strdup(key->value)) == NULL) {
         return barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
     }
     const struct ynode *type = ytree_get(n, "type");
-    if (type == NULL || scalar(p, type, "a route's type") < 0 ||
+    if (type == NULL || cfg_scalar(p, type, "a route's type") < 0 ||
         (strcmp(type->value, "vault") != 0 && strcmp(type->value, "webdav") != 0)) {
-        return fail(p, type ? type : n, "a route's type is vault or webdav");
+        return cfg_fail(p, type ? type : n, "a route's type is vault or webdav");
     }
     r->kind = strcmp(type->value, "vault") == 0 ? GW_ROUTE_VAULT : GW_ROUTE_WEBDAV;
     const struct ynode *v;
     if (r->kind == GW_ROUTE_VAULT) {
         for (size_t i = 0; i < n->n; i += 2) {
             if (strcmp(n->items[i]->value, "type") != 0) {
-                return fail(p, n->items[i], "a vault route takes only a type");
+                return cfg_fail(p, n->items[i], "a vault route takes only a type");
             }
         }
         return 0;
     }
     if ((v = ytree_get(n, "url")) == NULL) {
-        return fail(p, n, "a webdav route needs the url of its folder");
+        return cfg_fail(p, n, "a webdav route needs the url of its folder");
     }
-    if (get_string(p, v, "url", &r->url) < 0) {
+    if (cfg_get_string(p, v, "url", &r->url) < 0) {
         return -BARRA_EPARSE;
     }
     if (strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0) {
-        return fail(p, v, "a webdav url starts with https:// (or http:// on a trusted network)");
+        return cfg_fail(p, v,
+                        "a webdav url starts with https:// (or http:// on a trusted network)");
     }
     if (r->url[strlen(r->url) - 1] != '/') {
-        return fail(p, v, "a webdav url names a folder and ends with '/'");
+        return cfg_fail(p, v, "a webdav url names a folder and ends with '/'");
     }
-    if ((v = ytree_get(n, "username")) && get_string(p, v, "username", &r->username) < 0) {
+    if ((v = ytree_get(n, "username")) && cfg_get_string(p, v, "username", &r->username) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(n, "password_file")) && read_secret(p, v, &r->password) < 0) {
+    if ((v = ytree_get(n, "password_file")) && cfg_read_secret(p, v, &r->password) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(n, "ca_file")) && get_path(p, v, "ca_file", &r->ca_file) < 0) {
+    if ((v = ytree_get(n, "ca_file")) && cfg_get_path(p, v, "ca_file", &r->ca_file) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(n, "share"))) {
-        if (scalar(p, v, "share") < 0 ||
+        if (cfg_scalar(p, v, "share") < 0 ||
             (strcmp(v->value, "nextcloud") != 0 && strcmp(v->value, "none") != 0)) {
-            return fail(p, v, "share is nextcloud (ask for a public link) or none");
+            return cfg_fail(p, v, "share is nextcloud (ask for a public link) or none");
         }
         r->nextcloud_share = strcmp(v->value, "nextcloud") == 0;
     }
@@ -309,14 +303,14 @@ static int parse_route(struct cfg_parse *p, const struct ynode *key, const struc
 
 static int parse_listen(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
 {
-    if (scalar(p, n, "listen") < 0) {
+    if (cfg_scalar(p, n, "listen") < 0) {
         return -BARRA_EPARSE;
     }
     const char *colon = strrchr(n->value, ':');
     char *end = NULL;
     unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
     if (colon == NULL || colon == n->value || end == colon + 1 || *end || port > 65535) {
-        return fail(p, n, "listen is HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)");
+        return cfg_fail(p, n, "listen is HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)");
     }
     barra_free(c->listen_host);
     c->listen_host = barra_strndup(n->value, (size_t)(colon - n->value));
@@ -328,41 +322,41 @@ static int parse_limits(struct cfg_parse *p, const struct ynode *n, struct gw_co
 {
     static const char *const keys[] = {"max_body", "max_file", "in_flight", "rate",
                                        "burst",    "timeout",  NULL};
-    if (check_keys(p, n, "limits", keys) < 0) {
+    if (cfg_check_keys(p, n, "limits", keys) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *v;
     uint64_t x;
     if ((v = ytree_get(n, "max_body"))) {
-        if (get_uint(p, v, "max_body", 1024, 64ull << 20, true, &c->max_body) < 0) {
+        if (cfg_get_uint(p, v, "max_body", 1024, 64ull << 20, true, &c->max_body) < 0) {
             return -BARRA_EPARSE;
         }
     }
     if ((v = ytree_get(n, "max_file"))) {
-        if (get_uint(p, v, "max_file", 1024, 4ull << 30, true, &c->max_file) < 0) {
+        if (cfg_get_uint(p, v, "max_file", 1024, 4ull << 30, true, &c->max_file) < 0) {
             return -BARRA_EPARSE;
         }
     }
     if ((v = ytree_get(n, "in_flight"))) {
-        if (get_uint(p, v, "in_flight", 1, 100000, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "in_flight", 1, 100000, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->max_in_flight = (uint32_t)x;
     }
     if ((v = ytree_get(n, "rate"))) {
-        if (get_uint(p, v, "rate", 1, 10000000, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "rate", 1, 10000000, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->rate = (double)x;
     }
     if ((v = ytree_get(n, "burst"))) {
-        if (get_uint(p, v, "burst", 1, 10000000, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "burst", 1, 10000000, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->burst = (uint32_t)x;
     }
     if ((v = ytree_get(n, "timeout"))) {
-        if (get_uint(p, v, "timeout", 1, 3600, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "timeout", 1, 3600, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->timeout_s = (uint32_t)x;
@@ -374,23 +368,23 @@ static int parse_audit(struct cfg_parse *p, const struct ynode *n, struct gw_con
 {
     static const char *const keys[] = {"origin", "checkpoint_dir", "syslog", "checkpoint_interval",
                                        NULL};
-    if (check_keys(p, n, "audit", keys) < 0) {
+    if (cfg_check_keys(p, n, "audit", keys) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *v;
     uint64_t x;
-    if ((v = ytree_get(n, "origin")) && get_string(p, v, "origin", &c->audit_origin) < 0) {
+    if ((v = ytree_get(n, "origin")) && cfg_get_string(p, v, "origin", &c->audit_origin) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(n, "checkpoint_dir")) &&
-        get_path(p, v, "checkpoint_dir", &c->checkpoint_dir) < 0) {
+        cfg_get_path(p, v, "checkpoint_dir", &c->checkpoint_dir) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(n, "syslog")) && get_bool(p, v, "syslog", &c->checkpoint_syslog) < 0) {
+    if ((v = ytree_get(n, "syslog")) && cfg_get_bool(p, v, "syslog", &c->checkpoint_syslog) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(n, "checkpoint_interval"))) {
-        if (get_uint(p, v, "checkpoint_interval", 1, 3600, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "checkpoint_interval", 1, 3600, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->checkpoint_s = (uint32_t)x;
@@ -398,58 +392,20 @@ static int parse_audit(struct cfg_parse *p, const struct ynode *n, struct gw_con
     return 0;
 }
 
-static bool all_alnum(const char *s)
+bool cfg_all_alnum(const char *s)
 {
     return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(s);
-}
-
-static int parse_dingtalk(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
-{
-    static const char *const keys[] = {"token_file", "aes_key_file", "client_id", "max_skew", NULL};
-    if (check_keys(p, n, "dingtalk", keys) < 0) {
-        return -BARRA_EPARSE;
-    }
-    struct gw_dingtalk_config *d = c->dingtalk = barra_calloc(1, sizeof(*d));
-    if (d == NULL) {
-        return barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
-    }
-    d->max_skew_s = 300;
-    const struct ynode *tok = ytree_get(n, "token_file"), *aes = ytree_get(n, "aes_key_file"),
-                       *id = ytree_get(n, "client_id"), *v;
-    if (tok == NULL || aes == NULL || id == NULL) {
-        return fail(p, n,
-                    "dingtalk needs token_file, aes_key_file and client_id (docs/dingtalk.md)");
-    }
-    if (read_secret(p, tok, &d->token) < 0 || read_secret(p, aes, &d->aes_key) < 0 ||
-        get_string(p, id, "client_id", &d->client_id) < 0) {
-        return -BARRA_EPARSE;
-    }
-    size_t tl = strlen(d->token);
-    if (tl < 3 || tl > 32 || !all_alnum(d->token)) {
-        return fail(p, tok, "the DingTalk token is 3 to 32 letters or digits");
-    }
-    if (strlen(d->aes_key) != 43 || !all_alnum(d->aes_key)) {
-        return fail(p, aes, "the DingTalk aes_key is 43 letters or digits");
-    }
-    if ((v = ytree_get(n, "max_skew"))) {
-        uint64_t x;
-        if (get_uint(p, v, "max_skew", 10, 86400, false, &x) < 0) {
-            return -BARRA_EPARSE;
-        }
-        d->max_skew_s = (uint32_t)x;
-    }
-    return 0;
 }
 
 static int parse_connectors(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
 {
     static const char *const keys[] = {"generic", "dingtalk", NULL};
     static const char *const gkeys[] = {"name", "reply_url", NULL};
-    if (check_keys(p, n, "connectors", keys) < 0) {
+    if (cfg_check_keys(p, n, "connectors", keys) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *dt = ytree_get(n, "dingtalk");
-    if (dt && parse_dingtalk(p, dt, c) < 0) {
+    if (dt && cfg_parse_dingtalk(p, dt, c) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *g = ytree_get(n, "generic");
@@ -465,30 +421,31 @@ static int parse_connectors(struct cfg_parse *p, const struct ynode *n, struct g
     for (size_t i = 0; i < k; i++) {
         struct gw_generic_config *gc = &c->generic[c->ngeneric++];
         const struct ynode *v;
-        if (check_keys(p, items[i], "a generic connector", gkeys) < 0) {
+        if (cfg_check_keys(p, items[i], "a generic connector", gkeys) < 0) {
             return -BARRA_EPARSE;
         }
         if ((v = ytree_get(items[i], "name")) == NULL) {
-            return fail(p, items[i], "a generic connector needs a name (it appears in its URL)");
+            return cfg_fail(p, items[i],
+                            "a generic connector needs a name (it appears in its URL)");
         }
-        if (get_string(p, v, "name", &gc->name) < 0) {
+        if (cfg_get_string(p, v, "name", &gc->name) < 0) {
             return -BARRA_EPARSE;
         }
         if (strspn(gc->name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(gc->name)) {
-            return fail(p, v, "a connector's name uses a-z, 0-9, '-' and '_'");
+            return cfg_fail(p, v, "a connector's name uses a-z, 0-9, '-' and '_'");
         }
         for (size_t j = 0; j + 1 < c->ngeneric; j++) {
             if (strcmp(c->generic[j].name, gc->name) == 0) {
-                return fail(p, v, "two generic connectors are named \"%s\"", gc->name);
+                return cfg_fail(p, v, "two generic connectors are named \"%s\"", gc->name);
             }
         }
         if ((v = ytree_get(items[i], "reply_url"))) {
-            if (get_string(p, v, "reply_url", &gc->reply_url) < 0) {
+            if (cfg_get_string(p, v, "reply_url", &gc->reply_url) < 0) {
                 return -BARRA_EPARSE;
             }
             if (strncmp(gc->reply_url, "http://", 7) != 0 &&
                 strncmp(gc->reply_url, "https://", 8) != 0) {
-                return fail(p, v, "reply_url is an http:// or https:// URL");
+                return cfg_fail(p, v, "reply_url is an http:// or https:// URL");
             }
         }
     }
@@ -500,7 +457,7 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
     static const char *const keys[] = {"listen", "data_dir",   "policy",  "entities", "public_url",
                                        "tls",    "limits",     "threads", "tokens",   "routes",
                                        "audit",  "connectors", NULL};
-    if (check_keys(p, root, "the configuration", keys) < 0) {
+    if (cfg_check_keys(p, root, "the configuration", keys) < 0) {
         return -BARRA_EPARSE;
     }
     const struct ynode *v;
@@ -508,34 +465,35 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
     if ((v = ytree_get(root, "listen")) && parse_listen(p, v, c) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(root, "data_dir")) && get_path(p, v, "data_dir", &c->data_dir) < 0) {
+    if ((v = ytree_get(root, "data_dir")) && cfg_get_path(p, v, "data_dir", &c->data_dir) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(root, "policy")) == NULL) {
-        return fail(p, root,
-                    "the configuration needs a policy (a file such as "
-                    "rules/policies/general.yaml)");
+        return cfg_fail(p, root,
+                        "the configuration needs a policy (a file such as "
+                        "rules/policies/general.yaml)");
     }
-    if (get_path(p, v, "policy", &c->policy_path) < 0) {
+    if (cfg_get_path(p, v, "policy", &c->policy_path) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(root, "entities")) && get_path(p, v, "entities", &c->entities_dir) < 0) {
+    if ((v = ytree_get(root, "entities")) && cfg_get_path(p, v, "entities", &c->entities_dir) < 0) {
         return -BARRA_EPARSE;
     }
-    if ((v = ytree_get(root, "public_url")) && get_string(p, v, "public_url", &c->public_url) < 0) {
+    if ((v = ytree_get(root, "public_url")) &&
+        cfg_get_string(p, v, "public_url", &c->public_url) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(root, "tls"))) {
         static const char *const tkeys[] = {"certificate", "key", NULL};
         const struct ynode *cert, *key;
-        if (check_keys(p, v, "tls", tkeys) < 0) {
+        if (cfg_check_keys(p, v, "tls", tkeys) < 0) {
             return -BARRA_EPARSE;
         }
         if ((cert = ytree_get(v, "certificate")) == NULL || (key = ytree_get(v, "key")) == NULL) {
-            return fail(p, v, "tls needs a certificate and a key (PEM files)");
+            return cfg_fail(p, v, "tls needs a certificate and a key (PEM files)");
         }
-        if (get_path(p, cert, "certificate", &c->tls_cert) < 0 ||
-            get_path(p, key, "key", &c->tls_key) < 0) {
+        if (cfg_get_path(p, cert, "certificate", &c->tls_cert) < 0 ||
+            cfg_get_path(p, key, "key", &c->tls_key) < 0) {
             return -BARRA_EPARSE;
         }
     }
@@ -543,7 +501,7 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(root, "threads"))) {
-        if (get_uint(p, v, "threads", 0, 256, false, &x) < 0) {
+        if (cfg_get_uint(p, v, "threads", 0, 256, false, &x) < 0) {
             return -BARRA_EPARSE;
         }
         c->threads = (uint32_t)x;
@@ -561,14 +519,14 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
             }
             for (size_t j = 0; j < i; j++) {
                 if (strcmp(c->tokens[j].name, c->tokens[i].name) == 0) {
-                    return fail(p, items[i], "two tokens are named \"%s\"", c->tokens[i].name);
+                    return cfg_fail(p, items[i], "two tokens are named \"%s\"", c->tokens[i].name);
                 }
             }
         }
     }
     if ((v = ytree_get(root, "routes"))) {
         if (v->kind != YNODE_MAP) {
-            return fail(p, v, "routes takes a mapping of route names to destinations");
+            return cfg_fail(p, v, "routes takes a mapping of route names to destinations");
         }
         if ((c->routes = barra_calloc(v->n / 2, sizeof(*c->routes))) == NULL) {
             return barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
@@ -693,18 +651,7 @@ struct gw_config *gw_config_free(struct gw_config *c)
         barra_free(c->generic[i].reply_url);
     }
     barra_free(c->generic);
-    if (c->dingtalk) {
-        if (c->dingtalk->token) {
-            explicit_bzero(c->dingtalk->token, strlen(c->dingtalk->token));
-        }
-        if (c->dingtalk->aes_key) {
-            explicit_bzero(c->dingtalk->aes_key, strlen(c->dingtalk->aes_key));
-        }
-        barra_free(c->dingtalk->token);
-        barra_free(c->dingtalk->aes_key);
-        barra_free(c->dingtalk->client_id);
-        barra_free(c->dingtalk);
-    }
+    cfg_free_dingtalk(c->dingtalk);
     barra_free(c->routes);
     barra_free(c->tokens);
     barra_free(c->path);

@@ -53,12 +53,32 @@ struct gw_generic_config {
     char *reply_url; /* where the connector posts each decision back; NULL for none */
 };
 
-/* DingTalk's HTTP event callbacks (docs/dingtalk.md). The secrets come from files. */
+/* The DingTalk connector (docs/dingtalk.md). Secrets come from files; every part is optional
+ * except the app's Client ID, and each part that calls DingTalk's API needs the Client Secret. */
 struct gw_dingtalk_config {
-    char *token;         /* the signature token (签名 token) */
-    char *aes_key;       /* the 43-character aes_key (加密 aes_key) */
-    char *client_id;     /* the app's Client ID (AppKey): the owner key of every message */
-    uint32_t max_skew_s; /* callbacks whose timestamp is further from now are refused */
+    char *client_id;     /* the app's Client ID (AppKey): the owner key of every pushed message */
+    char *client_secret; /* for access tokens and Stream mode; NULL when not given */
+    char *token;         /* HTTP push: the signature token (签名 token), or NULL */
+    char *aes_key;       /* HTTP push: the 43-character aes_key (加密 aes_key), or NULL */
+    uint32_t max_skew_s; /* pushed callbacks whose timestamp is further from now are refused */
+    char *api_base;      /* "https://api.dingtalk.com" */
+    char *oapi_base;     /* "https://oapi.dingtalk.com" */
+    char *ca_file;       /* an extra CA for the TLS of both; NULL: the system's */
+    bool stream;         /* receive events and robot messages over Stream mode */
+    bool robot_replies;  /* answer robot messages through their session webhook */
+    /* Approvals as the upload and consent gate: NULL process codes turn the part off. */
+    char *gate_process;    /* the approval process Barra approves in */
+    char *approver;        /* Barra's userId in that process */
+    char *subject_field;   /* the form field naming the data subject's userId; NULL: originator */
+    char *consent_process; /* the consent approval Barra starts for the data subject */
+    char *consent_purpose; /* what those consents are for: "sensitive_data" */
+    bool file_check;       /* Exclusive DingTalk: answer org_file_send_check */
+    uint32_t audit_interval_s; /* Exclusive DingTalk: poll fileAuditLogs this often; 0: off */
+    uint32_t audit_page_size;
+    uint32_t audit_lookback_s;  /* how far back the first poll starts */
+    char *alert_webhook;        /* the custom group robot's URL (with its access_token), or NULL */
+    char *alert_secret;         /* its signing secret ("SEC..."), or NULL */
+    uint32_t alerts_per_minute; /* at most DingTalk's 20 */
 };
 
 struct gw_config {

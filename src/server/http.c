@@ -23,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/jsonw.h"
+#include "server/dingtalk.h"
 
 #include "core/banned.h"
 
@@ -622,5 +623,5 @@ int gw_start(struct gw *gw, struct barra_error *reterr)
         (void)snprintf(gw->base_url, sizeof(gw->base_url), "%s://%s:%u", tls ? "https" : "http",
                        c->listen_host, (unsigned)gw->port);
     }
-    return 0;
+    return gw_dingtalk_start(gw, reterr);
 }

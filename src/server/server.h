@@ -47,8 +47,9 @@ struct gw {
     uint16_t port; /* as bound */
     atomic_int in_flight;
     atomic_bool stopping;
-    char base_url[512];       /* public_url, or http(s)://listen */
-    uint8_t dingtalk_key[32]; /* from the DingTalk connector's aes_key, when configured */
+    char base_url[512];           /* public_url, or http(s)://listen */
+    uint8_t dingtalk_key[32];     /* from the DingTalk connector's aes_key, when configured */
+    struct gw_dingtalk *dingtalk; /* the DingTalk connector's threads (dingtalk.h), or NULL */
 };
 
 /* One HTTP thread's reusable state: made on its first request, freed when the thread ends. */

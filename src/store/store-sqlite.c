@@ -30,7 +30,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS vault(id TEXT PRIMARY KEY, route TEXT NOT NULL,\n"
     "  extension TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS inbound(source TEXT NOT NULL, event_id TEXT NOT NULL,\n"
-    "  type TEXT, received_at INTEGER NOT NULL, PRIMARY KEY(source, event_id)) WITHOUT ROWID;\n";
+    "  type TEXT, received_at INTEGER NOT NULL, PRIMARY KEY(source, event_id)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS kv(ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,\n"
+    "  PRIMARY KEY(ns, key)) WITHOUT ROWID;\n";
 
 static int db_error(struct store_sqlite *s, int rc, const char *what, struct barra_error *reterr)
 {
@@ -216,6 +218,89 @@ static int inbound_add(struct store *base, const char *source, const char *event
     return write_end(s, st, rc, "recording an inbound event", reterr);
 }
 
+static int kv_put(struct store *base, const char *ns, const char *key, const char *value,
+                  bool replace, struct barra_error *reterr)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st;
+    int rc = write_begin(
+        s, replace ? "INSERT OR REPLACE INTO kv VALUES(?,?,?)" : "INSERT INTO kv VALUES(?,?,?)",
+        &st);
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    }
+    return write_end(s, st, rc, "saving connector state", reterr);
+}
+
+static int kv_delete(struct store *base, const char *ns, const char *key,
+                     struct barra_error *reterr)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st;
+    int rc = write_begin(s, "DELETE FROM kv WHERE ns = ? AND key = ?", &st);
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    }
+    return write_end(s, st, rc, "removing connector state", reterr);
+}
+
+/* Reads rows of a namespace (one key, or all when key is NULL) into fn, under the lock. */
+static int kv_read(struct store_sqlite *s, const char *ns, const char *key, store_kv_fn fn,
+                   void *userdata, struct barra_error *reterr)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                key ? "SELECT key, value FROM kv WHERE ns = ? AND key = ?"
+                                    : "SELECT key, value FROM kv WHERE ns = ? ORDER BY key",
+                                -1, &st, NULL);
+    int r = 0;
+    bool any = false;
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        if (key) {
+            (void)sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        }
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            any = true;
+            r = fn((const char *)sqlite3_column_text(st, 0),
+                   (const char *)sqlite3_column_text(st, 1), userdata);
+        }
+        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) {
+        r = db_error(s, rc, "reading connector state", reterr);
+    } else if (key && !any) {
+        r = barra_error_set(reterr, -BARRA_ENOENT, "no %s %s", ns, key);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static int keep_value(const char *key, const char *value, void *userdata)
+{
+    (void)key;
+    buf_clear(userdata);
+    return buf_append_str(userdata, value ? value : "") < 0 ? -BARRA_ENOMEM : 0;
+}
+
+static int kv_get(struct store *base, const char *ns, const char *key, struct buf *value,
+                  struct barra_error *reterr)
+{
+    int r = kv_read((struct store_sqlite *)base, ns, key, keep_value, value, reterr);
+    return r == -BARRA_ENOMEM ? barra_error_set(reterr, r, "out of memory") : r;
+}
+
+static int kv_each(struct store *base, const char *ns, store_kv_fn fn, void *userdata,
+                   struct barra_error *reterr)
+{
+    return kv_read((struct store_sqlite *)base, ns, NULL, fn, userdata, reterr);
+}
+
 static void store_close(struct store *base)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
@@ -234,6 +319,10 @@ static const struct store_ops sqlite_ops = {
     .vault_find = vault_find,
     .vault_remove = vault_remove,
     .inbound_add = inbound_add,
+    .kv_put = kv_put,
+    .kv_get = kv_get,
+    .kv_delete = kv_delete,
+    .kv_each = kv_each,
     .close = store_close,
 };
 

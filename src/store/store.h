@@ -6,10 +6,13 @@
 #ifndef BARRA_STORE_STORE_H
 #define BARRA_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <barra/error.h>
 #include <barra/policy.h>
+
+#include "core/buf.h"
 
 struct consent_record {
     char id[33];          /* random, hex */
@@ -32,6 +35,7 @@ struct vault_item {
 
 typedef int (*store_consent_fn)(const struct consent_record *c, void *userdata);
 typedef int (*store_vault_fn)(const struct vault_item *v, void *userdata);
+typedef int (*store_kv_fn)(const char *key, const char *value, void *userdata);
 
 struct store;
 
@@ -53,6 +57,18 @@ struct store_ops {
      * durable, -BARRA_EEXIST when it was seen before. */
     int (*inbound_add)(struct store *s, const char *source, const char *event_id, const char *type,
                        int64_t received_at, struct barra_error *reterr);
+    /* Small named values in namespaces, for connectors' own state: events waiting to be processed,
+     * poll cursors, pending consent approvals, activity events for the monitor. put with
+     * `replace` false is -BARRA_EEXIST when the key exists; get is -BARRA_ENOENT when it does not
+     * and writes the value to `value` (a struct buf). each goes through a namespace in key order.
+     */
+    int (*kv_put)(struct store *s, const char *ns, const char *key, const char *value, bool replace,
+                  struct barra_error *reterr);
+    int (*kv_get)(struct store *s, const char *ns, const char *key, struct buf *value,
+                  struct barra_error *reterr);
+    int (*kv_delete)(struct store *s, const char *ns, const char *key, struct barra_error *reterr);
+    int (*kv_each)(struct store *s, const char *ns, store_kv_fn fn, void *userdata,
+                   struct barra_error *reterr);
     void (*close)(struct store *s);
 };
 

@@ -38,6 +38,22 @@ bad tiny-burst 's/^listen: .*/&\nlimits: {rate: 1000, burst: 1}/' 'burst \(1\) s
 good | sed 's/^routes:/routes:\n  nas: {type: webdav, url: "http:\/\/dav.example\/files"}/' >"$T/dav.yaml"
 expect_status 2 "$BARRA" serve --config "$T/dav.yaml" --check-config
 expect_grep "$T/err" "names a folder and ends with '/'"
+# The DingTalk connector: each part that calls DingTalk needs the app's secret; limits are DingTalk's.
+printf 'dingclient\n' >"$T/dt-secret"
+dingtalk() { # NAME YAML-LINES PATTERN
+    { good; printf 'connectors:\n  dingtalk:\n    client_id: dingclient0001\n%s\n' "$2"; } >"$T/$1.yaml"
+    expect_status 2 "$BARRA" serve --config "$T/$1.yaml" --check-config
+    expect_grep "$T/err" "$3"
+}
+dingtalk dt-no-secret '    stream: true' 'give client_secret_file'
+dingtalk dt-half-push "    token_file: $T/dt-secret" 'HTTP push needs both token_file and aes_key_file'
+dingtalk dt-fast-alerts "    alerts: {webhook_file: $T/dt-secret, secret_file: $T/dt-secret}" 'the robot webhook is an https:// URL'
+dingtalk dt-page "    client_secret_file: $T/dt-secret
+    file_audit: {page_size: 501}" 'page_size'
+dingtalk dt-approval "    client_secret_file: $T/dt-secret
+    approval: {process_code: PROC-1}" 'approval needs process_code'
+{ good; printf 'connectors:\n  dingtalk:\n    client_id: dingclient0001\n    client_secret_file: %s\n    stream: true\n' "$T/dt-secret"; } >"$T/dt-good.yaml"
+expect_status 0 "$BARRA" serve --config "$T/dt-good.yaml" --check-config
 expect_status 2 "$BARRA" serve --config "$T/missing.yaml" --check-config
 expect_grep "$T/err" 'missing.yaml'
 expect_status 2 "$BARRA" serve --config "$T/good.yaml" stray
@@ -68,12 +84,13 @@ for method, path in re.findall(r'\{"(GET|POST)", "([^"]+)", (?:true|false)', htt
     want = path if path == "/" else path.rstrip("/") + ("/{" if path.endswith("/") else ":")
     if ("\n  " + want) not in api:
         missing.append(method + " " + path)
-conf = open(root + "/src/server/gw-config.c").read()
-serve = open(root + "/docs/serve.md").read()
-for block in re.findall(r'keys\[\] = \{([^}]*)\}', conf):
-    for key in re.findall(r'"([a-z_]+)"', block):
-        if not re.search(r'\b%s:' % key, serve):
-            missing.append("config key " + key)
+for code, doc in (("gw-config.c", "serve.md"), ("gw-config-dingtalk.c", "dingtalk.md")):
+    conf = open(root + "/src/server/" + code).read()
+    text = open(root + "/docs/" + doc).read()
+    for block in re.findall(r'keys\[\] = \{([^}]*)\}', conf):
+        for key in re.findall(r'"([a-z_]+)"', block):
+            if not re.search(r'\b%s:' % key, text):
+                missing.append("config key %s (docs/%s)" % (key, doc))
 if missing:
     print("undocumented: " + ", ".join(missing))
     sys.exit(1)

@@ -72,10 +72,39 @@ def main():
     ]
     for i, e in enumerate(events):
         write("event", "e%d.json" % i, e)
+    ws_frame_seeds()
     if len(sys.argv) > 1:
         out = os.path.join(OUT, "catalog", "min.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
         subprocess.run([sys.argv[1], "--binary", os.path.join(ROOT, "tests/fuzz/rules-min"), out], check=True)
+
+
+def ws_frame_seeds():
+    """Server bytes for the WebSocket client: an upgrade response (for RFC 6455 §1.3's key) and
+    frames after it, or frames alone; valid and invalid."""
+    head = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: s3pPLMBiTxaGeWhvXqk6Ym5mT9A=\r\n\r\n")
+    ping = b'{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"m1"},' \
+           b'"data":"{\\"opaque\\":\\"o1\\"}"}'
+    seeds = {
+        "hello": b"\x81\x05Hello",
+        "fragmented": b"\x01\x03Hel\x80\x02lo",
+        "ping-between-fragments": b"\x01\x03Hel\x89\x05Hello\x80\x02lo",
+        "binary-256": b"\x82\x7e\x01\x00" + bytes(range(256)),
+        "binary-64bit-cut": b"\x82\x7f" + (65536).to_bytes(8, "big") + bytes(64),
+        "close": b"\x88\x05\x03\xe8bye",
+        "close-empty": b"\x81\x00\x88\x00",
+        "masked": b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+        "utf8-split": b"\x01\x01\xc3\x80\x01\xa9\x81\x02\xc3\x28",
+        "upgrade-frames": head + b"\x81\x05Hello\x8a\x00\x88\x02\x03\xe9",
+        "upgrade-dingtalk": head + b"\x81" + bytes([len(ping)]) + ping,
+        "upgrade-mixed-case": b"HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, "
+                              b"Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaGeWhvXqk6Ym5mT9A=\r\n"
+                              b"Sec-WebSocket-Extensions:\r\n\r\n\x89\x00",
+        "upgrade-401": b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+    }
+    for name, data in seeds.items():
+        write("ws-frame", name, data)
 
 
 if __name__ == "__main__":
