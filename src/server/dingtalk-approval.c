@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -279,10 +278,9 @@ static int consent_answered(struct gw_dingtalk *dt, const char *instance, const 
     (void)snprintf(evidence, sizeof(evidence), "dingtalk:approval:%s", instance);
     c.scope = scope;
     c.evidence = evidence;
-    uint8_t raw[16];
-    (void)RAND_bytes(raw, sizeof(raw));
-    for (size_t i = 0; i < 16; i++) {
-        (void)snprintf(c.id + 2 * i, 3, "%02x", raw[i]);
+    if (vault_id_random(c.id) < 0) { /* the same random hex ids as the API's consents */
+        json_decref(j);
+        return DT_RETRY;
     }
     memcpy(c.subject_ref, ref, 65);
     (void)snprintf(c.purpose, sizeof(c.purpose), "%s", purpose);

@@ -104,15 +104,15 @@ int dt_file_check_event(struct gw_dingtalk *dt, const char *json, size_t len)
         return -BARRA_EPARSE;
     }
     json_t *by_status[4] = {NULL, json_array(), json_array(), json_array()};
-    struct gw_verdict verdicts[64];
-    size_t nv = 0, i;
+    size_t n = json_array_size(records), nv = 0, i;
+    struct gw_verdict *verdicts = barra_calloc(n ? n : 1, sizeof(*verdicts));
     json_t *f;
-    int r = 0;
+    int r = verdicts && by_status[1] && by_status[2] && by_status[3] ? 0 : DT_RETRY;
     json_array_foreach(records, i, f)
     {
         const char *req = json_string_value(json_object_get(f, "requestId"));
-        if (req == NULL || nv == sizeof(verdicts) / sizeof(verdicts[0])) {
-            continue;
+        if (req == NULL || r != 0) {
+            continue; /* without a requestId there is nothing to answer */
         }
         int status = check_one(dt, f, &verdicts[nv]);
         if (status < 0) { /* not recorded: no answer, so the check is asked again */
@@ -146,6 +146,7 @@ int dt_file_check_event(struct gw_dingtalk *dt, const char *json, size_t len)
     for (int s = 1; s < 4; s++) {
         json_decref(by_status[s]);
     }
+    barra_free(verdicts);
     json_decref(j);
     return r;
 }

@@ -106,7 +106,8 @@ static int reply(struct gw_dingtalk *dt, json_t *m, const struct gw_verdict *v, 
     const char *url = json_string_value(json_object_get(m, "sessionWebhook"));
     const char *staff = json_string_value(json_object_get(m, "senderStaffId"));
     const char *conv = json_string_value(json_object_get(m, "conversationType"));
-    if (url == NULL || strncmp(url, dt->c->oapi_base, strlen(dt->c->oapi_base)) != 0) {
+    size_t base = strlen(dt->c->oapi_base);
+    if (url == NULL || strncmp(url, dt->c->oapi_base, base) != 0 || url[base] != '/') {
         /* Only DingTalk's own host is ever posted to, whatever a message says. */
         return barra_error_set(reterr, -BARRA_EINVAL, "the message's session webhook is not on %s",
                                dt->c->oapi_base);

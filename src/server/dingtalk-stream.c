@@ -15,6 +15,7 @@
 
 #include <barra/version.h>
 
+#include "connect/dingtalk/stream-frame.h"
 #include "connect/ws-client.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -102,43 +103,37 @@ static int ack(struct ws_client *ws, int code, const char *message_id, const cha
 /* Handles one frame; returns 0 to go on, 1 when DingTalk asked to reconnect, negative to end. */
 static int on_frame(struct gw_dingtalk *dt, struct ws_client *ws, const char *text, size_t len)
 {
-    json_t *f = json_loadb(text, len, 0, NULL);
-    const char *type = json_string_value(json_object_get(f, "type"));
-    json_t *h = json_object_get(f, "headers");
-    h = h ? h : json_object_get(f, "header"); /* one documented example spells it so */
-    const char *topic = json_string_value(json_object_get(h, "topic"));
-    const char *mid = json_string_value(json_object_get(h, "messageId"));
-    const char *data = json_string_value(json_object_get(f, "data"));
-    int r = 0;
-    if (type == NULL || topic == NULL) {
-        dt_log("stream: a frame without type or topic was ignored");
-    } else if (strcmp(type, "SYSTEM") == 0 && strcmp(topic, "ping") == 0) {
-        r = ack(ws, 200, mid ? mid : "", data ? data : "{}");
-    } else if (strcmp(type, "SYSTEM") == 0 && strcmp(topic, "disconnect") == 0) {
+    struct dt_frame f;
+    struct barra_error err;
+    int r = dt_frame_parse(text, len, &f, &err);
+    if (r < 0) {
+        dt_log("stream: a frame was ignored: %s", err.message);
+        dt_frame_done(&f);
+        return r == -BARRA_ENOMEM ? r : 0;
+    }
+    if (f.type == DT_FRAME_SYSTEM && strcmp(f.topic, "ping") == 0) {
+        r = ack(ws, 200, f.message_id ? f.message_id : "", f.data ? f.data : "{}");
+    } else if (f.type == DT_FRAME_SYSTEM && strcmp(f.topic, "disconnect") == 0) {
         r = 1;
-    } else if (strcmp(type, "EVENT") == 0 && data && mid) {
-        const char *eid = json_string_value(json_object_get(h, "eventId"));
-        const char *etype = json_string_value(json_object_get(h, "eventType"));
-        struct barra_error err;
-        int s = gw_dingtalk_accept(dt, eid ? eid : mid, etype ? etype : "unknown", data,
-                                   strlen(data), &err);
+    } else if (f.type == DT_FRAME_EVENT) {
+        int s =
+            gw_dingtalk_accept(dt, f.event_id ? f.event_id : f.message_id,
+                               f.event_type ? f.event_type : "unknown", f.data, f.data_len, &err);
         if (s < 0) {
             dt_log("stream: event not stored, asking DingTalk to deliver it later: %s",
                    err.message);
         }
-        r = ack(ws, s < 0 ? 500 : 200, mid,
+        r = ack(ws, s < 0 ? 500 : 200, f.message_id,
                 s < 0 ? "{\"status\":\"LATER\",\"message\":\"not stored\"}"
                       : "{\"status\":\"SUCCESS\",\"message\":\"\"}");
-    } else if (strcmp(type, "CALLBACK") == 0 && data && mid) {
-        if (strcmp(topic, ROBOT_TOPIC) == 0) {
-            struct barra_error err;
-            if (gw_dingtalk_robot_message(dt, data, strlen(data), &err) < 0) {
-                dt_log("stream: a robot message was not decided: %s", err.message);
-            }
+    } else if (f.type == DT_FRAME_CALLBACK) {
+        if (strcmp(f.topic, ROBOT_TOPIC) == 0 &&
+            gw_dingtalk_robot_message(dt, f.data, f.data_len, &err) < 0) {
+            dt_log("stream: a robot message was not decided: %s", err.message);
         }
-        r = ack(ws, 200, mid, "{\"response\":null}");
+        r = ack(ws, 200, f.message_id, "{\"response\":null}");
     }
-    json_decref(f);
+    dt_frame_done(&f);
     return r;
 }
 

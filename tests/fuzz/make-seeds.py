@@ -5,6 +5,7 @@ rules and test cases; run from the repository root. The catalogue seed comes fro
 `barra-rulec --binary tests/fuzz/rules-min OUT` (pass the binary as the first argument)."""
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -73,6 +74,7 @@ def main():
     for i, e in enumerate(events):
         write("event", "e%d.json" % i, e)
     ws_frame_seeds()
+    dingtalk_stream_seeds()
     if len(sys.argv) > 1:
         out = os.path.join(OUT, "catalog", "min.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -83,7 +85,7 @@ def ws_frame_seeds():
     """Server bytes for the WebSocket client: an upgrade response (for RFC 6455 §1.3's key) and
     frames after it, or frames alone; valid and invalid."""
     head = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: s3pPLMBiTxaGeWhvXqk6Ym5mT9A=\r\n\r\n")
+            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
     ping = b'{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"m1"},' \
            b'"data":"{\\"opaque\\":\\"o1\\"}"}'
     seeds = {
@@ -99,13 +101,41 @@ def ws_frame_seeds():
         "upgrade-frames": head + b"\x81\x05Hello\x8a\x00\x88\x02\x03\xe9",
         "upgrade-dingtalk": head + b"\x81" + bytes([len(ping)]) + ping,
         "upgrade-mixed-case": b"HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, "
-                              b"Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaGeWhvXqk6Ym5mT9A=\r\n"
+                              b"Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
                               b"Sec-WebSocket-Extensions:\r\n\r\n\x89\x00",
         "upgrade-401": b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
     }
     for name, data in seeds.items():
         write("ws-frame", name, data)
 
+
+
+def dingtalk_stream_seeds():
+    """DingTalk Stream frames (reference/dingtalk.md §2): as JSON alone, and inside a WebSocket
+    text frame; the documented shapes, their known variations, and broken ones."""
+    def frame(ftype, headers, data):
+        return json.dumps({"specVersion": "1.0", "type": ftype, "headers": headers,
+                           "data": data if isinstance(data, str) or data is None else json.dumps(data)}).encode()
+    seeds = {
+        "ping": frame("SYSTEM", {"topic": "ping", "messageId": "m1"}, {"opaque": "o-1"}),
+        "ping-no-id": b'{"type":"SYSTEM","headers":{"topic":"ping"},"data":"{\\"opaque\\":\\"o\\"}"}',
+        "disconnect": frame("SYSTEM", {"topic": "disconnect"}, {"reason": "persistent connection is timeout"}),
+        "event": frame("EVENT", {"topic": "*", "messageId": "m2", "eventType": "user_add_org",
+                                 "eventId": "e1", "eventCorpId": "ding1", "eventBornTime": "1685501863357",
+                                 "contentType": "application/json", "time": "1685501863357"},
+                       {"timeStamp": "1685501863357", "userId": ["015xxxx227"]}),
+        "event-header-spelling": b'{"type":"EVENT","header":{"topic":"*","messageId":"m3","eventId":"e2",'
+                                 b'"eventType":"bpms_instance_change"},"data":"{\\"type\\":\\"start\\"}"}',
+        "robot": frame("CALLBACK", {"topic": "/v1.0/im/bot/messages/get", "messageId": "m4"},
+                       {"msgtype": "text", "text": {"content": "hi"}, "conversationType": "1"}),
+        "data-not-object": frame("CALLBACK", {"topic": "x", "messageId": "m5"}, "[1,2]"),
+        "data-not-string": b'{"type":"EVENT","headers":{"topic":"*","messageId":"m6"},"data":{"a":1}}',
+        "unknown-type": frame("PUSH", {"topic": "x"}, {}),
+    }
+    for name, data in seeds.items():
+        write("dingtalk-stream", name, data)
+        write("dingtalk-stream", "ws-" + name, b"\x81" + (bytes([len(data)]) if len(data) < 126
+                                                          else b"\x7e" + len(data).to_bytes(2, "big")) + data)
 
 if __name__ == "__main__":
     main()

@@ -204,6 +204,7 @@ def test_exclusive(tmp):
 
     def setup(fake):
         fake.add_audit_records(250, start_ms, seed=7)
+        fake.token_lifetime = 4  # seconds: the gateway must fetch new ones before they expire
 
     fake, d = start(tmp, extra, fake_setup=setup)
     recs = fake.push_file_send_check([{"fileName": "meeting-notes.docx"},
@@ -225,6 +226,11 @@ def test_exclusive(tmp):
     after = fake.audit_queries[queries_before:]
     check(after and "nextGmtCreate" in after[0] and "nextBizId" in after[0],
           "the first poll after the restart starts from the stored cursor: %s" % after[:1])
+    issued = fake.tokens_issued
+    time.sleep(6)  # polls every second for longer than a token lives
+    check(fake.tokens_issued >= issued + 1 and not fake.auth_failures,
+          "access tokens are fetched again before they expire (%d fetched, %d refused calls)"
+          % (fake.tokens_issued, len(fake.auth_failures)))
     d.stop()
     events = [json.loads(v) for (v,) in state_rows(tmp, "SELECT value FROM kv WHERE ns = 'activity'")]
     by_code = {e["dingtalk_action"]: e["action"] for e in events}
