@@ -165,7 +165,8 @@ static int fetch_token(struct dt_api *a, struct barra_error *reterr)
     }
     if (r == 0) {
         (void)snprintf(a->token, sizeof(a->token), "%s", tok);
-        /* Fetched again a quarter of its life before it ends: five minutes at most, 1 s at least. */
+        /* Fetched again a quarter of its life before it ends: five minutes at most, 1 s at least.
+         */
         int64_t margin = life / 4 < 300 ? life / 4 : 300;
         margin = margin < 1 ? 1 : margin;
         a->refresh_at = mono_s() + life - margin;
