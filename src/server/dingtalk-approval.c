@@ -23,45 +23,6 @@
 
 #define CONSENT_NS "dingtalk.consent" /* consent instance -> {gate, subject_ref, purpose} */
 
-/* Calls DingTalk and parses its JSON answer; DT_RETRY when no answer came or DingTalk failed
- * (5xx), a negative code for a refusal, 0 with *ret. */
-static int call(struct gw_dingtalk *dt, const char *method, const char *path, json_t *body,
-                json_t **ret)
-{
-    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && s == NULL) {
-        return -BARRA_ENOMEM;
-    }
-    struct buf answer;
-    buf_init(&answer, 8 << 20);
-    long status = 0;
-    struct barra_error err;
-    int r = dt_api_call(dt->api, method, path, s, &answer, &status, &err);
-    free(s);
-    *ret = NULL;
-    if (r < 0) {
-        dt_log("%s %s: %s", method, path, err.message);
-        buf_done(&answer);
-        return DT_RETRY;
-    }
-    json_t *j = json_loadb(answer.data ? answer.data : "", answer.len, 0, NULL);
-    buf_done(&answer);
-    if (status >= 500 || status == 429) {
-        json_decref(j);
-        dt_log("%s %s: DingTalk answered HTTP %ld; trying again later", method, path, status);
-        return DT_RETRY;
-    }
-    if (status != 200 || j == NULL) {
-        const char *code = json_string_value(json_object_get(j, "code"));
-        dt_log("%s %s: DingTalk refused (HTTP %ld, %s)", method, path, status,
-               code ? code : "no code");
-        json_decref(j);
-        return -BARRA_EIO;
-    }
-    *ret = j;
-    return 0;
-}
-
 /* The form as text: "label: value" a line, for the classifier. */
 static void form_text(json_t *values, struct buf *out)
 {
@@ -91,6 +52,57 @@ static const char *form_value(json_t *values, const char *label)
     return NULL;
 }
 
+/* Appends the contents of the form's attachments (DDAttachment fields: a JSON list of files) to
+ * text. 0, DT_RETRY when DingTalk could not be reached, -BARRA_EFORMAT when an attachment is not
+ * plain text (the extractors read other formats). The download call is
+ * /v1.0/workflow/processInstances/spaces/files/urls/download (unconfirmed: docs/dingtalk.md). */
+static int attachments(struct gw_dingtalk *dt, const char *instance, json_t *values,
+                       struct buf *text)
+{
+    size_t i, k;
+    json_t *v, *file;
+    json_array_foreach(values, i, v)
+    {
+        const char *kind = json_string_value(json_object_get(v, "componentType"));
+        const char *list = json_string_value(json_object_get(v, "value"));
+        if (kind == NULL || strcmp(kind, "DDAttachment") != 0 || list == NULL || !list[0]) {
+            continue;
+        }
+        json_t *files = json_loads(list, 0, NULL);
+        if (!json_is_array(files)) {
+            json_decref(files);
+            return -BARRA_EFORMAT;
+        }
+        int r = 0;
+        json_array_foreach(files, k, file)
+        {
+            const char *id = json_string_value(json_object_get(file, "fileId"));
+            json_t *body = json_pack("{s:s, s:s?}", "processInstanceId", instance, "fileId", id);
+            json_t *ans = NULL;
+            r = body && id ? dt_call(dt, "POST",
+                                     "/v1.0/workflow/processInstances/spaces/files/urls/download",
+                                     body, &ans)
+                           : -BARRA_EFORMAT;
+            json_decref(body);
+            const char *url =
+                json_string_value(json_object_get(json_object_get(ans, "result"), "downloadUri"));
+            if (r == 0) {
+                r = url ? dt_fetch_text(dt, url, text) : -BARRA_EFORMAT;
+                r = r == -BARRA_EIO ? DT_RETRY : r;
+            }
+            json_decref(ans);
+            if (r != 0) {
+                break;
+            }
+        }
+        json_decref(files);
+        if (r != 0) {
+            return r == DT_RETRY ? r : -BARRA_EFORMAT;
+        }
+    }
+    return 0;
+}
+
 /* The id of Barra's running task in the instance (a number or a string, sent back as it came),
  * or NULL. */
 static json_t *own_task(const struct gw_dingtalk *dt, json_t *inst)
@@ -117,7 +129,7 @@ static int execute(struct gw_dingtalk *dt, const char *instance, json_t *task, b
                              agree ? "agree" : "refuse", "actionerUserId", dt->c->approver,
                              "taskId", task, "remark", remark ? remark : "");
     json_t *ans = NULL;
-    int r = body ? call(dt, "POST", "/v1.0/workflow/processInstances/execute", body, &ans)
+    int r = body ? dt_call(dt, "POST", "/v1.0/workflow/processInstances/execute", body, &ans)
                  : -BARRA_ENOMEM;
     json_decref(body);
     json_decref(ans);
@@ -142,7 +154,8 @@ static int ask_consent(struct gw_dingtalk *dt, json_t *inst, const char *gate, c
         "formComponentValues", "name", "Purpose", "value", purpose, "name", "Request", "value",
         title ? title : gate, "name", "Reason", "value", v->tip ? v->tip : "");
     json_t *ans = NULL;
-    int r = body ? call(dt, "POST", "/v1.0/workflow/processInstances", body, &ans) : -BARRA_ENOMEM;
+    int r =
+        body ? dt_call(dt, "POST", "/v1.0/workflow/processInstances", body, &ans) : -BARRA_ENOMEM;
     json_decref(body);
     const char *id = json_string_value(json_object_get(ans, "instanceId"));
     if (r == 0 && id == NULL) {
@@ -178,7 +191,7 @@ static int gate(struct gw_dingtalk *dt, const char *instance, bool may_ask)
     (void)snprintf(path, sizeof(path), "/v1.0/workflow/processInstances?processInstanceId=%s",
                    instance);
     json_t *ans = NULL;
-    int r = call(dt, "GET", path, NULL, &ans);
+    int r = dt_call(dt, "GET", path, NULL, &ans);
     if (r != 0) {
         return r;
     }
@@ -194,8 +207,17 @@ static int gate(struct gw_dingtalk *dt, const char *instance, bool may_ask)
     subject = subject && subject[0] ? subject : originator;
     barra_event_t *e = NULL;
     struct buf text;
-    buf_init(&text, 4 << 20);
+    buf_init(&text, (4 << 20) + dt->gw->config->max_file);
     form_text(values, &text);
+    int att = attachments(dt, instance, values, &text);
+    if (att == DT_RETRY) {
+        if (text.data) {
+            explicit_bzero(text.data, text.len);
+        }
+        buf_done(&text);
+        json_decref(ans);
+        return DT_RETRY;
+    }
     r = barra_event_new("message", &e);
     r = r < 0 ? r : barra_event_set(e, "id", instance, NULL);
     r = r < 0 ? r : barra_event_set(e, "source", "dingtalk", NULL);
@@ -208,7 +230,11 @@ static int gate(struct gw_dingtalk *dt, const char *instance, bool may_ask)
     struct barra_error err;
     const char *lang = gw_guess_lang(text.data, text.len);
     if (r == 0 && !text.err) {
-        r = gw_verdict_decide(dt->gw, e, text.data, text.len, lang, "dingtalk-approval", &v, &err);
+        r = gw_verdict_decide(dt->gw, e,
+                              att < 0     ? NULL
+                              : text.data ? text.data
+                                          : "",
+                              text.len, lang, "dingtalk-approval", &v, &err);
         if (r < 0) {
             dt_log("approval %s: the decision was not recorded: %s", instance, err.message);
             r = DT_RETRY;

@@ -18,37 +18,64 @@
 
 #include "core/banned.h"
 
-/* The text of a robot message: text, the text parts of rich text, a voice note's transcript. A
- * file's name only: its bytes are fetched with the file extractors. */
-static void message_text(json_t *m, struct buf *out)
+/* The text of a robot message: text, the text parts of rich text, a voice note's transcript, a
+ * file's name (its contents are added by add_file). False when the message holds more than that
+ * text (a picture, a video, a voice note without transcript): it cannot be classified whole. */
+static bool message_text(json_t *m, struct buf *out)
 {
     const char *type = json_string_value(json_object_get(m, "msgtype"));
     json_t *content = json_object_get(m, "content");
+    const char *t = NULL;
     if (type == NULL) {
-        return;
+        return false;
     }
     if (strcmp(type, "text") == 0) {
-        const char *t = json_string_value(json_object_get(json_object_get(m, "text"), "content"));
-        (void)buf_append_str(out, t ? t : "");
+        t = json_string_value(json_object_get(json_object_get(m, "text"), "content"));
+    } else if (strcmp(type, "audio") == 0) {
+        t = json_string_value(json_object_get(content, "recognition"));
+    } else if (strcmp(type, "file") == 0) {
+        t = json_string_value(json_object_get(content, "fileName"));
     } else if (strcmp(type, "richText") == 0) {
-        json_t *parts = json_object_get(content, "richText");
         size_t i;
         json_t *part;
-        json_array_foreach(parts, i, part)
+        json_array_foreach(json_object_get(content, "richText"), i, part)
         {
-            const char *t = json_string_value(json_object_get(part, "text"));
-            if (t) {
-                (void)buf_append_str(out, t);
-                (void)buf_append_char(out, '\n');
+            const char *pt = json_string_value(json_object_get(part, "text"));
+            if (pt == NULL) {
+                return false; /* a picture inside */
             }
+            (void)buf_append_str(out, pt);
+            (void)buf_append_char(out, '\n');
         }
-    } else if (strcmp(type, "audio") == 0) {
-        const char *t = json_string_value(json_object_get(content, "recognition"));
-        (void)buf_append_str(out, t ? t : "");
-    } else if (strcmp(type, "file") == 0) {
-        const char *t = json_string_value(json_object_get(content, "fileName"));
-        (void)buf_append_str(out, t ? t : "");
+        return true;
     }
+    if (t == NULL) {
+        return false;
+    }
+    (void)buf_append_str(out, t);
+    return true;
+}
+
+/* Appends a file's contents (fetched through /v1.0/robot/messageFiles/download) to text; false
+ * when they cannot be had or read, which makes the classification fail (closed). */
+static bool add_file(struct gw_dingtalk *dt, json_t *m, struct buf *text)
+{
+    const char *code =
+        json_string_value(json_object_get(json_object_get(m, "content"), "downloadCode"));
+    const char *robot = json_string_value(json_object_get(m, "robotCode"));
+    if (dt->api == NULL || code == NULL) {
+        return false;
+    }
+    json_t *body = json_pack("{s:s, s:s}", "downloadCode", code, "robotCode",
+                             robot ? robot : dt->c->client_id);
+    json_t *ans = NULL;
+    int r =
+        body ? dt_call(dt, "POST", "/v1.0/robot/messageFiles/download", body, &ans) : -BARRA_ENOMEM;
+    json_decref(body);
+    const char *url = json_string_value(json_object_get(ans, "downloadUrl"));
+    bool ok = r == 0 && url && dt_fetch_text(dt, url, text) == 0;
+    json_decref(ans);
+    return ok;
 }
 
 static int set(barra_event_t *e, const char *field, const char *value)
@@ -174,14 +201,18 @@ int gw_dingtalk_robot_message(struct gw_dingtalk *dt, const char *json, size_t l
         return barra_error_set(reterr, -BARRA_EPARSE, "a robot message that cannot be read");
     }
     struct buf text;
-    buf_init(&text, 1 << 20);
-    message_text(m, &text);
-    bool readable = !text.err && utf8_is_valid(text.data ? text.data : "", text.len) &&
+    buf_init(&text, dt->gw->config->max_file + (1 << 20));
+    bool whole = message_text(m, &text);
+    const char *type = json_string_value(json_object_get(m, "msgtype"));
+    bool readable = whole && !text.err && utf8_is_valid(text.data ? text.data : "", text.len) &&
                     memchr(text.data ? text.data : "", '\0', text.len) == NULL;
+    if (readable && type && strcmp(type, "file") == 0) {
+        readable = add_file(dt, m, &text);
+    }
     const char *lang = gw_guess_lang(readable ? text.data : NULL, readable ? text.len : 0);
     struct gw_verdict v;
-    int r = gw_verdict_decide(dt->gw, e, readable ? text.data : NULL, readable ? text.len : 0, lang,
-                              "dingtalk-robot", &v, reterr);
+    int r = gw_verdict_decide(dt->gw, e, readable ? (text.data ? text.data : "") : NULL,
+                              readable ? text.len : 0, lang, "dingtalk-robot", &v, reterr);
     if (text.data) {
         explicit_bzero(text.data, text.len);
     }

@@ -4,6 +4,7 @@
 
 #include "server/dingtalk.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include "core/banned.h"
 
@@ -56,6 +58,68 @@ bool dt_sleep(struct gw_dingtalk *dt, int64_t ms)
     bool go_on = !dt->stopping;
     pthread_mutex_unlock(&dt->lock);
     return go_on;
+}
+
+int dt_call(struct gw_dingtalk *dt, const char *method, const char *path, json_t *body,
+            json_t **ret)
+{
+    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && s == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    struct buf answer;
+    buf_init(&answer, 8 << 20);
+    long status = 0;
+    struct barra_error err;
+    int r = dt_api_call(dt->api, method, path, s, &answer, &status, &err);
+    free(s);
+    *ret = NULL;
+    if (r < 0) {
+        dt_log("%s %s: %s", method, path, err.message);
+        buf_done(&answer);
+        return DT_RETRY;
+    }
+    json_t *j = json_loadb(answer.data ? answer.data : "", answer.len, 0, NULL);
+    buf_done(&answer);
+    if (status >= 500 || status == 429) {
+        json_decref(j);
+        dt_log("%s %s: DingTalk answered HTTP %ld; trying again later", method, path, status);
+        return DT_RETRY;
+    }
+    if (status != 200 || j == NULL) {
+        const char *code = json_string_value(json_object_get(j, "code"));
+        dt_log("%s %s: DingTalk refused (HTTP %ld, %s)", method, path, status,
+               code ? code : "no code");
+        json_decref(j);
+        return -BARRA_EIO;
+    }
+    *ret = j;
+    return 0;
+}
+
+int dt_fetch_text(struct gw_dingtalk *dt, const char *url, struct buf *text)
+{
+    struct buf file;
+    buf_init(&file, dt->gw->config->max_file);
+    long status = 0;
+    struct barra_error err;
+    int r = dt_http_get(url, dt->c->ca_file, &file, &status, &err);
+    if (r < 0 || status != 200) {
+        dt_log("a file could not be downloaded: %s", r < 0 ? err.message : "DingTalk refused");
+        r = -BARRA_EIO;
+    } else if (!utf8_is_valid(file.data ? file.data : "", file.len) ||
+               memchr(file.data ? file.data : "", '\0', file.len)) {
+        r = -BARRA_EFORMAT; /* not plain text: the extractors read other formats */
+    } else {
+        (void)buf_append_char(text, '\n');
+        (void)buf_append(text, file.data ? file.data : "", file.len);
+        r = text->err ? -BARRA_ENOMEM : 0;
+    }
+    if (file.data) {
+        explicit_bzero(file.data, file.len);
+    }
+    buf_done(&file);
+    return r;
 }
 
 static void enqueue(struct gw_dingtalk *dt, const char *event_id, const char *type,

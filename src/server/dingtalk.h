@@ -9,6 +9,7 @@
 #ifndef BARRA_SERVER_DINGTALK_H
 #define BARRA_SERVER_DINGTALK_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -59,6 +60,16 @@ void gw_dingtalk_metrics(struct gw_dingtalk *dt, struct buf *b);
 
 /* What processing an event gives: done, or worth another try later (DingTalk unreachable). */
 enum { DT_DONE = 0, DT_RETRY = 1 };
+
+/* Calls DingTalk's API (path below api_base) with an optional JSON body and parses the answer:
+ * 0 with *ret (owned), DT_RETRY when no answer came or DingTalk failed (5xx, 429), a negative code
+ * when it refused. */
+int dt_call(struct gw_dingtalk *dt, const char *method, const char *path, json_t *body,
+            json_t **ret);
+/* Downloads a file DingTalk handed out and appends it to text after a newline when it is plain
+ * UTF-8 text: -BARRA_EFORMAT when it is not (other formats come with the extractors), -BARRA_EIO
+ * when it could not be fetched. At most the configuration's max_file bytes. */
+int dt_fetch_text(struct gw_dingtalk *dt, const char *url, struct buf *text);
 
 /* The handlers (dingtalk-approval.c, dingtalk-files.c); each returns DT_DONE, DT_RETRY or a
  * negative code for an event that can never be processed. */

@@ -78,7 +78,7 @@ int gw_verdict_decide(struct gw *gw, barra_event_t *e, const char *text, size_t 
         return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
     }
     bool failed =
-        (text && barra_event_set_text(e, text, len) < 0) || !gw_classify(gw, wk, text, len);
+        text == NULL || barra_event_set_text(e, text, len) < 0 || !gw_classify(gw, wk, text, len);
     struct barra_consent_provider cp = gw_consents_provider(gw->consents);
     struct barra_decide_options opts = {
         .consent = &cp,

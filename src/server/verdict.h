@@ -30,7 +30,8 @@ char *gw_redacted_text(const barra_policy_t *p, const barra_decision_t *d, const
 
 /* Decides about e (borrowed; text[0..len) becomes its text, so that a redaction follows the
  * deciding rule) and records the decision; `via` names the path in the record ("dingtalk-robot").
- * On failure nothing was recorded and v says block. */
+ * text NULL means the content could not be read: the policy's exception action decides. On
+ * failure nothing was recorded and v says block. */
 int gw_verdict_decide(struct gw *gw, barra_event_t *e, const char *text, size_t len,
                       const char *lang, const char *via, struct gw_verdict *v,
                       struct barra_error *reterr);

@@ -12,8 +12,11 @@ with title, originatorUserId, status (RUNNING / COMPLETED / TERMINATED), result 
 and tasks [{taskId (number), userId, status (RUNNING / COMPLETED / CANCELED), result (NONE / AGREE
 / REFUSE)}]; POST /v1.0/workflow/processInstances/execute with {processInstanceId, result
 "agree"|"refuse", actionerUserId, taskId, remark} answering {"success": true, "result": true}; the
-error codes taskNotFound and processInstanceNotFound. The attachment component's value (a JSON
-list of file objects in a DDAttachment field) is the fake's own choice."""
+error codes taskNotFound and processInstanceNotFound; POST
+/v1.0/workflow/processInstances/spaces/files/urls/download with {processInstanceId, fileId}
+answering {"success": true, "result": {"downloadUri"}} for a file of the instance's attachments.
+The attachment component's value (a JSON list of file objects {fileId, fileName, spaceId,
+fileSize, fileType} in a DDAttachment field) is the fake's own choice."""
 
 import json
 import time
@@ -35,7 +38,9 @@ class WorkflowMixin:
     def _workflow_routes(self):
         return [("POST", "/v1.0/workflow/processInstances", self._create, True),
                 ("GET", "/v1.0/workflow/processInstances", self._get, True),
-                ("POST", "/v1.0/workflow/processInstances/execute", self._execute, True)]
+                ("POST", "/v1.0/workflow/processInstances/execute", self._execute, True),
+                ("POST", "/v1.0/workflow/processInstances/spaces/files/urls/download",
+                 self._attachment_url, True)]
 
     def _new_instance(self, process_code, originator, components, approvers, title):
         iid = str(uuid.uuid4())
@@ -164,3 +169,18 @@ class WorkflowMixin:
         self.executions.append(b)
         self._finish(inst, b["result"], actor=b["actionerUserId"])
         return 200, {"success": True, "result": True}
+
+    def _attachment_url(self, req):
+        """A download address for one file of an instance's attachments (add_file(fileId, bytes)
+        gives it contents)."""
+        b = req["json"] if isinstance(req["json"], dict) else {}
+        inst = self.instances.get(b.get("processInstanceId"))
+        if inst is None:
+            return 404, {"code": "processInstanceNotFound", "message": "no such process instance"}
+        ids = set()
+        for c in inst["formComponentValues"]:
+            if c.get("componentType") == "DDAttachment":
+                ids.update(str(f.get("fileId")) for f in json.loads(c["value"]))
+        if str(b.get("fileId")) not in ids or str(b.get("fileId")) not in self.files:
+            return 400, {"code": "simulator.fileNotFound", "message": "no such attachment"}
+        return 200, {"success": True, "result": {"downloadUri": "%s/files/%s" % (self.base, b["fileId"])}}

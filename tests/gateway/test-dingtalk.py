@@ -139,11 +139,29 @@ def test_robot(tmp):
                   "the reply carries the text with the HKID masked: %r" % content)
         if conv == "2":
             check(reply.get("at", {}).get("atUserIds") == ["u-en"], "in a group the sender is @-mentioned")
+    # A file sent to the robot one-to-one: its contents are fetched and classified.
+    for code, data in (("dc-text", b"Customer list: HKID A123456(3), account 7"), ("dc-binary", b"PK\x03\x04\x00\x00binary")):
+        fake.add_file(code, data)
+        msg = fake.robot_message("", sender_staff_id="u-file")
+        msg.update(msgtype="file", content={"downloadCode": code, "fileName": "customers.txt"})
+        del msg["text"]
+        before = len(fake.session_replies)
+        fake.push_robot_message(msg)
+        if code == "dc-text":
+            fake.wait_for(lambda: len(fake.session_replies) > before, 10)
+            content = fake.session_replies[-1][1].get("text", {}).get("content", "") \
+                if len(fake.session_replies) > before else ""
+            check("were partly masked" in content and HKID not in content,
+                  "a text file's contents are classified, and the sender told: %r" % content)
+    check(fake.wait_for(lambda: len(fake.downloads) == 2, 10), "both files were downloaded")
     d.stop()
     decisions = [r for r in audit_records(tmp, "decision") if r.get("via") == "dingtalk-robot"]
-    check(len(decisions) == 5, "every robot message is recorded on arrival: %d" % len(decisions))
+    check(len(decisions) == 7, "every robot message is recorded on arrival: %d" % len(decisions))
+    check(decisions and decisions[-1]["decision"]["action"] == "block",
+          "a file that cannot be read is decided by the exception action (block): %s"
+          % (decisions[-1]["decision"] if decisions else None))
     actions = [r for r in audit_records(tmp, "action") if r.get("action") == "reply"]
-    check(len(actions) == 4 and all(a["ok"] for a in actions), "each reply is recorded: %s" % actions)
+    check(len(actions) >= 5 and all(a["ok"] for a in actions), "each reply is recorded: %s" % actions)
     log = json.dumps(audit_records(tmp))
     check(HKID not in log and "diabetes" not in log, "the audit log holds no matched value or text")
     fake.stop()
@@ -185,13 +203,26 @@ def test_approval(tmp):
     ex = [e for e in fake.executions if e["processInstanceId"] == refused]
     check(ex and ex[0]["result"] == "refuse" and "on hold" in ex[0].get("remark", ""),
           "which is refused with the policy tip: %s" % ex)
-    _, _, consents = d.json("GET", "/v1/consents?subject=u-bob&purpose=cross_border", token=TOKEN)
+    # Attachments are read: a medical report attached to a plain form needs consent too; a file
+    # that cannot be read refuses the instance (fail closed).
+    fake.add_file("f-report", "診斷：糖尿病 diagnosed with diabetes".encode())
+    fake.add_file("f-binary", b"\x89PNG\r\n\x1a\n\x00\x00")
+    n_created = len(fake.created_instances)
+    fake.start_instance("PROC-GATE", "u-alice", {"Employee": "u-dan", "Reason": "Claim"},
+                        files=[{"fileId": "f-report", "fileName": "report.txt", "spaceId": "1"}])
+    check(fake.wait_for(lambda: len(fake.created_instances) > n_created, 10),
+          "an attachment's contents lead to a consent approval")
+    scan = fake.start_instance("PROC-GATE", "u-alice", {"Employee": "u-dan", "Reason": "Claim"},
+                               files=[{"fileId": "f-binary", "fileName": "scan.png", "spaceId": "1"}])
+    check(fake.wait_for(lambda: any(e["processInstanceId"] == scan for e in fake.executions), 10)
+          and [e["result"] for e in fake.executions if e["processInstanceId"] == scan] == ["refuse"],
+          "an attachment that cannot be read refuses the instance")
     d.stop()
     rows = state_rows(tmp, "SELECT state, evidence FROM consents ORDER BY recorded_at")
     check(len(rows) == 2 and rows[0][1].startswith("dingtalk:approval:"),
           "both answers are in the consent registry with the approval as evidence: %s" % rows)
     kinds = [r.get("action") for r in audit_records(tmp, "action")]
-    check(kinds.count("request_consent") == 2 and kinds.count("approve") == 2 and kinds.count("refuse") == 1,
+    check(kinds.count("request_consent") == 3 and kinds.count("approve") == 2 and kinds.count("refuse") == 2,
           "every approval action is recorded: %s" % kinds)
     fake.stop()
 

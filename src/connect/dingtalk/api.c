@@ -104,6 +104,12 @@ int dt_http_post(const char *url, const char *ca_file, const char *body, struct 
     return perform("POST", url, ca_file, NULL, body, answer, status, reterr);
 }
 
+int dt_http_get(const char *url, const char *ca_file, struct buf *answer, long *status,
+                struct barra_error *reterr)
+{
+    return perform("GET", url, ca_file, NULL, NULL, answer, status, reterr);
+}
+
 int dt_api_new(const struct dt_api_config *c, struct dt_api **ret, struct barra_error *reterr)
 {
     struct dt_api *a = barra_calloc(1, sizeof(*a));

@@ -35,6 +35,11 @@ int dt_api_call(struct dt_api *a, const char *method, const char *path, const ch
 int dt_http_post(const char *url, const char *ca_file, const char *body, struct buf *answer,
                  long *status, struct barra_error *reterr);
 
+/* GETs a full URL (a file DingTalk hands out for download) into `answer`, whose bound limits the
+ * size, with the same TLS rules. */
+int dt_http_get(const char *url, const char *ca_file, struct buf *answer, long *status,
+                struct barra_error *reterr);
+
 /* A line of the serve log ("barra serve: dingtalk: ..."). Never given matched values. */
 void dt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
