@@ -174,16 +174,7 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     w->connector = conn;
     w->lang = pick_lang(rq);
     bool failed = text == NULL || !gw_classify(gw, wk, text, tlen);
-    struct barra_consent_provider cp = gw_consents_provider(gw->consents);
-    struct barra_decide_options opts = {
-        .consent = &cp,
-        .key = gw->key,
-        .detector = gw->detector,
-        .classification_failed = failed,
-    };
-    barra_policy_t *p = barra_policy_slot_get(gw->policy);
-    struct barra_error err;
-    (void)barra_decide_into(p, e, wk->findings, &opts, wk->decision, &err);
+    barra_policy_t *p = gw_decide(gw, wk, e, failed);
     const barra_decision_t *d = wk->decision;
     w->action = barra_decision_action(d);
     switch (w->action) {
@@ -207,6 +198,7 @@ static void decide_and_record(struct gw_req *rq, barra_event_t *e, const char *d
     if (tip && (w->tip = barra_strdup(tip)) == NULL) {
         w->deliver = false;
     }
+    struct barra_error err;
     int r = barra_decision_format_json(d, BARRA_DECISION_NO_TIP, &w->decision_json, &err);
     barra_findings_clear(wk->findings);
     barra_policy_unref(p);

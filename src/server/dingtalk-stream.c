@@ -18,6 +18,7 @@
 #include "connect/dingtalk/stream-frame.h"
 #include "connect/ws-client.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "server/dingtalk.h"
 
@@ -26,13 +27,6 @@
 #define ROBOT_TOPIC "/v1.0/im/bot/messages/get"
 
 enum session_end { END_RECONNECT_NOW, END_FAILED, END_STOPPING };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Asks for an endpoint and ticket; writes "endpoint?ticket=..." into url. */
 static int open_connection(struct gw_dingtalk *dt, char *url, size_t size)
@@ -155,7 +149,7 @@ static enum session_end session(struct gw_dingtalk *dt)
     atomic_store(&dt->stream_up, true);
     dt_log("stream: connected");
     enum session_end end = END_FAILED;
-    int64_t last_heard = mono_ms();
+    int64_t last_heard = clock_mono_ms();
     bool pinged = false;
     for (;;) {
         pthread_mutex_lock(&dt->lock);
@@ -167,7 +161,7 @@ static enum session_end session(struct gw_dingtalk *dt)
         }
         struct ws_message m;
         r = ws_recv(ws, 500, &m, &err);
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         if (r < 0) {
             dt_log("stream: the connection ended: %s", err.message);
             break;
@@ -210,7 +204,7 @@ void *dt_stream_thread(void *arg)
     struct gw_dingtalk *dt = arg;
     int64_t backoff = 1000;
     for (;;) {
-        int64_t began = mono_ms();
+        int64_t began = clock_mono_ms();
         enum session_end end = session(dt);
         if (end == END_STOPPING) {
             break;
@@ -219,7 +213,7 @@ void *dt_stream_thread(void *arg)
             backoff = 1000;
             continue;
         }
-        if (mono_ms() - began > 60000) { /* it was up for a while: start over */
+        if (clock_mono_ms() - began > 60000) { /* it was up for a while: start over */
             backoff = 1000;
         }
         uint8_t r = 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/utf8.h"
 
@@ -27,33 +28,12 @@ struct dt_pending {
     int64_t retry_at_ms; /* monotonic */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits on dt->cond (its lock held) for at most `ms`, or until signalled. */
-static void wait_once(struct gw_dingtalk *dt, int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    (void)pthread_cond_timedwait(&dt->cond, &dt->lock, &ts);
-}
-
 bool dt_sleep(struct gw_dingtalk *dt, int64_t ms)
 {
     pthread_mutex_lock(&dt->lock);
-    int64_t until = mono_ms() + ms;
-    while (!dt->stopping && mono_ms() < until) {
-        wait_once(dt, until - mono_ms());
+    int64_t until = clock_mono_ms() + ms;
+    while (!dt->stopping && clock_mono_ms() < until) {
+        clock_cond_wait_ms(&dt->cond, &dt->lock, until - clock_mono_ms());
     }
     bool go_on = !dt->stopping;
     pthread_mutex_unlock(&dt->lock);
@@ -188,7 +168,7 @@ static struct dt_pending *next_due(struct gw_dingtalk *dt)
 {
     pthread_mutex_lock(&dt->lock);
     while (!dt->stopping) {
-        int64_t now = mono_ms(), soonest = now + 60000;
+        int64_t now = clock_mono_ms(), soonest = now + 60000;
         for (struct dt_pending **pp = &dt->queue; *pp; pp = &(*pp)->next) {
             if ((*pp)->retry_at_ms <= now) {
                 struct dt_pending *p = *pp;
@@ -198,7 +178,7 @@ static struct dt_pending *next_due(struct gw_dingtalk *dt)
             }
             soonest = (*pp)->retry_at_ms < soonest ? (*pp)->retry_at_ms : soonest;
         }
-        wait_once(dt, soonest - now);
+        clock_cond_wait_ms(&dt->cond, &dt->lock, soonest - now);
     }
     pthread_mutex_unlock(&dt->lock);
     return NULL;
@@ -224,7 +204,7 @@ static void process(struct gw_dingtalk *dt, struct dt_pending *p)
         /* DingTalk did not answer: again in 2, 4, ... seconds, at most five minutes apart. */
         p->attempts++;
         int64_t wait = p->attempts < 9 ? (int64_t)1000 << p->attempts : 300000;
-        p->retry_at_ms = mono_ms() + wait;
+        p->retry_at_ms = clock_mono_ms() + wait;
         pthread_mutex_lock(&dt->lock);
         p->next = dt->queue;
         dt->queue = p;
@@ -344,11 +324,7 @@ int gw_dingtalk_start(struct gw *gw, struct barra_error *reterr)
     dt->gw = gw;
     dt->c = c;
     pthread_mutex_init(&dt->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&dt->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&dt->cond);
     int r = 0;
     if (c->client_secret) {
         struct dt_api_config ac = {.api_base = c->api_base,

@@ -26,6 +26,23 @@ bool gw_classify(struct gw *gw, struct gw_worker *wk, const char *text, size_t l
     return r >= 0;
 }
 
+barra_policy_t *gw_decide(struct gw *gw, struct gw_worker *wk, const barra_event_t *e,
+                          bool classification_failed)
+{
+    struct barra_consent_provider cp = gw_consents_provider(gw->consents);
+    struct barra_decide_options opts = {
+        .consent = &cp,
+        .key = gw->key,
+        .detector = gw->detector,
+        .classification_failed = classification_failed,
+    };
+    barra_policy_t *p = barra_policy_slot_get(gw->policy);
+    struct barra_error err;
+    /* It fails only on bad arguments or memory, and then the decision says block. */
+    (void)barra_decide_into(p, e, wk->findings, &opts, wk->decision, &err);
+    return p;
+}
+
 static int append_to_buf(void *userdata, const char *data, size_t len)
 {
     return buf_append(userdata, data, len);
@@ -79,15 +96,7 @@ int gw_verdict_decide(struct gw *gw, barra_event_t *e, const char *text, size_t 
     }
     bool failed =
         text == NULL || barra_event_set_text(e, text, len) < 0 || !gw_classify(gw, wk, text, len);
-    struct barra_consent_provider cp = gw_consents_provider(gw->consents);
-    struct barra_decide_options opts = {
-        .consent = &cp,
-        .key = gw->key,
-        .detector = gw->detector,
-        .classification_failed = failed,
-    };
-    barra_policy_t *p = barra_policy_slot_get(gw->policy);
-    (void)barra_decide_into(p, e, wk->findings, &opts, wk->decision, reterr);
+    barra_policy_t *p = gw_decide(gw, wk, e, failed);
     const barra_decision_t *d = wk->decision;
     enum barra_action action = barra_decision_action(d);
     bool deliver = action == BARRA_ACTION_ALLOW || action == BARRA_ACTION_TAG;

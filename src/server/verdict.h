@@ -24,6 +24,10 @@ struct gw_verdict {
 
 /* Classifies text[0..len) into the thread's findings. False when classification failed. */
 bool gw_classify(struct gw *gw, struct gw_worker *wk, const char *text, size_t len);
+/* Decides about e from the thread's findings into wk->decision, with the consent registry, under
+ * the current policy, which it returns (release it with barra_policy_unref()). */
+barra_policy_t *gw_decide(struct gw *gw, struct gw_worker *wk, const barra_event_t *e,
+                          bool classification_failed);
 /* The redacted text for a redact decision (made here when the decision has none), or NULL. */
 char *gw_redacted_text(const barra_policy_t *p, const barra_decision_t *d, const char *text,
                        size_t len, const barra_findings_t *findings, const barra_key_t *key);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include "core/banned.h"
@@ -24,13 +25,6 @@ struct dt_api {
     int64_t refresh_at; /* monotonic seconds after which the token is fetched again */
     uint64_t fetched;
 };
-
-static int64_t mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
-}
 
 static size_t keep_cb(char *p, size_t size, size_t n, void *ud)
 {
@@ -175,7 +169,7 @@ static int fetch_token(struct dt_api *a, struct barra_error *reterr)
          */
         int64_t margin = life / 4 < 300 ? life / 4 : 300;
         margin = margin < 1 ? 1 : margin;
-        a->refresh_at = mono_s() + life - margin;
+        a->refresh_at = clock_mono_ms() / 1000 + life - margin;
         a->fetched++;
     }
     json_decref(j);
@@ -193,7 +187,7 @@ int dt_api_call(struct dt_api *a, const char *method, const char *path, const ch
     for (int attempt = 0;; attempt++) {
         pthread_mutex_lock(&a->lock);
         int r = 0;
-        if (a->token[0] == '\0' || mono_s() >= a->refresh_at) {
+        if (a->token[0] == '\0' || clock_mono_ms() / 1000 >= a->refresh_at) {
             r = fetch_token(a, reterr);
         }
         memcpy(token, a->token, sizeof(token));

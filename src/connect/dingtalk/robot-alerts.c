@@ -16,6 +16,7 @@
 #include "connect/dingtalk/robot-sign.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include "core/banned.h"
@@ -46,13 +47,6 @@ struct dt_alerts {
     struct dt_alerts_stats stats;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -62,19 +56,10 @@ static int64_t wall_ms(void)
 
 static void wait_until(struct dt_alerts *a, int64_t at_ms)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t left = at_ms - mono_ms();
-    if (left <= 0) {
-        return;
+    int64_t left = at_ms - clock_mono_ms();
+    if (left > 0) {
+        clock_cond_wait_ms(&a->cond, &a->lock, left);
     }
-    struct timespec ts = {.tv_sec = now.tv_sec + left / 1000,
-                          .tv_nsec = now.tv_nsec + (left % 1000) * 1000000};
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    (void)pthread_cond_timedwait(&a->cond, &a->lock, &ts);
 }
 
 /* The earliest time the next message may go: per_minute sends in any 60 s. */
@@ -183,7 +168,7 @@ static void *sender(void *arg)
     int64_t backoff = 0, retry_at = 0;
     pthread_mutex_lock(&a->lock);
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         if (a->stopping && (a->count == 0 || now >= a->stop_by_ms)) {
             break;
         }
@@ -202,7 +187,7 @@ static void *sender(void *arg)
         long code = attempted ? send_one(a, body) : -1;
         free(body);
         pthread_mutex_lock(&a->lock);
-        now = mono_ms();
+        now = clock_mono_ms();
         if (attempted) {
             a->sent_at[a->sent_next] = now; /* every attempt counts against DingTalk's limit */
             a->sent_next = (a->sent_next + 1) % 20;
@@ -248,11 +233,7 @@ int dt_alerts_start(const char *webhook, const char *secret, const char *ca_file
     }
     a->per_minute = per_minute >= 1 && per_minute <= 20 ? per_minute : 20;
     pthread_mutex_init(&a->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&a->cond);
     int e = pthread_create(&a->thread, NULL, sender, a);
     if (e != 0) {
         pthread_cond_destroy(&a->cond);
@@ -308,7 +289,7 @@ void dt_alerts_stop(struct dt_alerts *a, int grace_ms)
     }
     pthread_mutex_lock(&a->lock);
     a->stopping = true;
-    a->stop_by_ms = mono_ms() + grace_ms;
+    a->stop_by_ms = clock_mono_ms() + grace_ms;
     pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     (void)pthread_join(a->thread, NULL);
