@@ -75,6 +75,7 @@ def main():
         write("event", "e%d.json" % i, e)
     ws_frame_seeds()
     dingtalk_stream_seeds()
+    extract_seeds()
     if len(sys.argv) > 1:
         out = os.path.join(OUT, "catalog", "min.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -136,6 +137,27 @@ def dingtalk_stream_seeds():
         write("dingtalk-stream", name, data)
         write("dingtalk-stream", "ws-" + name, b"\x81" + (bytes([len(data)]) if len(data) < 126
                                                           else b"\x7e" + len(data).to_bytes(2, "big")) + data)
+
+
+def extract_seeds():
+    """Small files of each kind the extractors read, from the extraction tests' generator."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "extract"))
+    import make_files as mf
+    ids = {"hk": "A123456(3)", "cn": "11010519491231002X", "mo": "1234567(8)"}
+    seeds = {
+        "docx": mf.docx(["身份證號碼：" + ids["hk"]], header="Tel 6123 4567"),
+        "xlsx": mf.xlsx([("Staff", [["姓名", "身份證號碼"], ["陳大文", ids["hk"]], [1, "inline:x"]])]),
+        "pptx": mf.pptx([["a"], ["HKID", ids["hk"]]], notes={2: "n"}),
+        "nested.zip": mf.nested_zip(3, "deep " + ids["cn"]),
+        "export.tar.gz": mf.tar_gz([("a/b.txt", ("客戶 " + ids["hk"]).encode("big5"))]),
+        "gb18030.txt": ("客户身份证号码 " + ids["cn"]).encode("gb18030"),
+        "utf16.txt": b"\xff\xfe" + ("員工 " + ids["hk"]).encode("utf-16-le"),
+        "secret.zip": mf.encrypted_zip("s.txt", b"salary"),
+        "locked.docx": mf.encrypted_office(),
+        "laughs.docx": mf.docx(["&lol;"], doctype='<!DOCTYPE l [<!ENTITY lol "lol">]>'),
+    }
+    for name, data in seeds.items():
+        write("extract", name, data)
 
 if __name__ == "__main__":
     main()

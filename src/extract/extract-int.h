@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the extractors share (extract.h): the running totals a top-level file's limits are counted
+ * against, and one entry point per kind of content. */
+#ifndef BARRA_EXTRACT_EXTRACT_INT_H
+#define BARRA_EXTRACT_EXTRACT_INT_H
+
+#include "extract/extract.h"
+
+struct ex_ctx {
+    const struct ex_limits *lim;
+    const struct ex_sink *sink;
+    uint64_t input;    /* bytes of the top-level file */
+    uint64_t expanded; /* bytes decompressed so far, all archives together */
+    uint64_t text;     /* bytes of text handed to the sink */
+    uint32_t depth;    /* archives open around the current part */
+    int stop;          /* the sink's non-zero answer, or -BARRA_ENOMEM */
+    bool halted;       /* a limit for the whole file was reached: nothing more is read */
+};
+
+static inline bool ex_stopped(const struct ex_ctx *c)
+{
+    return c->stop != 0 || c->halted;
+}
+
+/* Any content: by its type. */
+int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* Text in any of the encodings extract-text.c detects. */
+int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* Archives (ZIP, TAR, 7z, and single files compressed with gzip, bzip2 or xz) and Office Open
+ * XML documents, which are ZIP archives of XML parts. */
+int ex_archive(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+
+/* Hands text to the sink, counting it against max_text. */
+int ex_emit(struct ex_ctx *c, const char *path, const char *where, const char *text, size_t len);
+void ex_notef(struct ex_ctx *c, const char *path, enum ex_note kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Office Open XML (extract-ooxml.c): the parts of a document, by name, read from its ZIP. */
+struct ex_part {
+    char *name;
+    uint8_t *data;
+    size_t len;
+};
+/* Whether the parts make a Word, Excel or PowerPoint document; extracts it if so. */
+bool ex_ooxml_is_document(const struct ex_part *parts, size_t n);
+int ex_ooxml(struct ex_ctx *c, const struct ex_part *parts, size_t n, const char *path);
+
+#endif

@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Generates the extraction tests' files with known text in known places: Office Open XML
+documents written part by part (the XML Word, Excel and PowerPoint write, reduced to what readers
+need), archives, the encodings Chinese text comes in, and hostile files. Deterministic: the same
+bytes every run (fixed timestamps, no randomness)."""
+
+import gzip
+import hashlib
+import io
+import os
+import struct
+import tarfile
+import zipfile
+from xml.sax.saxutils import escape
+
+STAMP = (2026, 1, 1, 0, 0, 0)
+
+
+def _zip(members, compression=zipfile.ZIP_DEFLATED):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, STAMP)
+            info.compress_type = compression
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+      'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def docx(paragraphs, header=None, doctype=""):
+    body = "".join('<w:p><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>' % escape(p)
+                   for p in paragraphs)
+    members = [("[Content_Types].xml", CT),
+               ("word/document.xml", '<?xml version="1.0"?>%s<w:document %s><w:body>%s</w:body>'
+                '</w:document>' % (doctype, W, body))]
+    if header:
+        members.append(("word/header1.xml", '<w:hdr %s><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:hdr>'
+                        % (W, escape(header))))
+    return _zip(members)
+
+
+def xlsx(sheets):
+    """sheets: [(name, [[cell, ...], ...])]; str cells go to shared strings, int cells are numbers."""
+    shared, rels, book, parts = [], [], [], []
+    for i, (name, rows) in enumerate(sheets, 1):
+        book.append('<sheet name="%s" sheetId="%d" r:id="rId%d"/>' % (escape(name), i, i))
+        rels.append('<Relationship Id="rId%d" Type="worksheet" Target="worksheets/sheet%d.xml"/>' % (i, i))
+        xml_rows = []
+        for r, row in enumerate(rows, 1):
+            cells = []
+            for c, v in enumerate(row):
+                ref = "%s%d" % (chr(ord("A") + c), r)
+                if isinstance(v, int):
+                    cells.append('<c r="%s"><v>%d</v></c>' % (ref, v))
+                elif v.startswith("inline:"):
+                    cells.append('<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, escape(v[7:])))
+                else:
+                    shared.append(v)
+                    cells.append('<c r="%s" t="s"><v>%d</v></c>' % (ref, len(shared) - 1))
+            xml_rows.append('<row r="%d">%s</row>' % (r, "".join(cells)))
+        parts.append(("xl/worksheets/sheet%d.xml" % i, '<worksheet xmlns="http://schemas.openxmlformats'
+                      '.org/spreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>' % "".join(xml_rows)))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas' \
+         '.openxmlformats.org/officeDocument/2006/relationships"'
+    return _zip([("[Content_Types].xml", CT),
+                 ("xl/workbook.xml", '<workbook %s><sheets>%s</sheets></workbook>' % (ns, "".join(book))),
+                 ("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/'
+                  'package/2006/relationships">%s</Relationships>' % "".join(rels)),
+                 ("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                  '2006/main">%s</sst>' % "".join("<si><t>%s</t></si>" % escape(s) for s in shared))]
+                + parts)
+
+
+def pptx(slides, notes=None):
+    a = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" ' \
+        'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+    members = [("[Content_Types].xml", CT), ("ppt/presentation.xml", "<p:presentation %s/>" % a)]
+    for i, lines in enumerate(slides, 1):
+        paras = "".join("<a:p><a:r><a:t>%s</a:t></a:r></a:p>" % escape(t) for t in lines)
+        members.append(("ppt/slides/slide%d.xml" % i, "<p:sld %s><p:cSld><p:spTree><p:sp><p:txBody>%s"
+                        "</p:txBody></p:sp></p:spTree></p:cSld></p:sld>" % (a, paras)))
+    for i, text in (notes or {}).items():
+        members.append(("ppt/notesSlides/notesSlide%d.xml" % i, "<p:notes %s><a:p><a:r><a:t>%s</a:t>"
+                        "</a:r></a:p></p:notes>" % (a, escape(text))))
+    return _zip(members)
+
+
+def tar_gz(members):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 1767225600
+            t.addfile(info, io.BytesIO(data))
+    # gzip stores a time and a name: made fixed so the bytes are the same every run
+    return gzip.compress(gzip.decompress(out.getvalue()), mtime=0)
+
+
+def encrypted_zip(name, data):
+    """A ZIP whose member is marked encrypted (general purpose flag bit 0), as a password-protected
+    archive is: readers must report it, not read it."""
+    z = bytearray(_zip([(name, data)], zipfile.ZIP_STORED))
+    struct.pack_into("<H", z, 6, struct.unpack_from("<H", z, 6)[0] | 1)
+    cd = z.find(b"PK\x01\x02")
+    struct.pack_into("<H", z, cd + 8, struct.unpack_from("<H", z, cd + 8)[0] | 1)
+    return bytes(z)
+
+
+def encrypted_office():
+    """The start of an OLE2 compound file holding an EncryptedPackage stream (what Office writes
+    for a password-protected .docx)."""
+    head = bytes([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) + bytes(504)
+    return head + "EncryptedPackage".encode("utf-16-le") + bytes(64)
+
+
+def nested_zip(depth, text):
+    data, name = text.encode(), "core.txt"
+    for i in range(depth):
+        data, name = _zip([(name, data)]), "level%d.zip" % i
+    return data
+
+
+def write_all(folder, ids):
+    """Writes every file into folder; returns {file name: [(path, where, substring), ...]} of the
+    text each must yield, and {file name: [(note kind, path substring)]} of the notes."""
+    os.makedirs(folder, exist_ok=True)
+    hk, cn, mo = ids["hk"], ids["cn"], ids["mo"]
+    files, texts, notes = {}, {}, {}
+    files["staff.docx"] = docx(["員工資料", "身份證號碼：%s" % hk, "Resident ID %s" % cn], header="Tel 6123 4567")
+    texts["staff.docx"] = [("staff.docx", "paragraph 2", hk), ("staff.docx", "paragraph 3", cn),
+                           ("staff.docx", "header1.xml paragraph 1", "6123 4567")]
+    files["staff.xlsx"] = xlsx([("Staff", [["姓名", "身份證號碼", "Resident ID", "Note"],
+                                           ["陳大文", hk, cn, "inline:Macau %s" % mo]])])
+    texts["staff.xlsx"] = [("staff.xlsx", "Staff!B2", "身份證號碼: %s" % hk),
+                           ("staff.xlsx", "Staff!C2", "Resident ID: %s" % cn),
+                           ("staff.xlsx", "Staff!D2", "Note: Macau %s" % mo)]
+    files["deck.pptx"] = pptx([["Q3 review"], ["Customer HKID", hk]], notes={2: "call %s" % cn})
+    texts["deck.pptx"] = [("deck.pptx", "slide 2", hk), ("deck.pptx", "notes of slide 2", cn)]
+    files["gb18030.txt"] = ("客户身份证号码 %s 请核对" % cn).encode("gb18030")
+    texts["gb18030.txt"] = [("gb18030.txt", "", "客户身份证号码 %s" % cn)]
+    files["big5.txt"] = ("客戶身份證號碼 %s 請核對" % hk).encode("big5")
+    texts["big5.txt"] = [("big5.txt", "", "客戶身份證號碼 %s" % hk)]
+    files["utf16.txt"] = "\ufeff員工 %s".encode("utf-16-le").replace(b"\xff\xfe", b"", 0)
+    files["utf16.txt"] = b"\xff\xfe" + ("員工 %s" % hk).encode("utf-16-le")
+    texts["utf16.txt"] = [("utf16.txt", "", "員工 %s" % hk)]
+    inner = _zip([("gb.txt", files["gb18030.txt"]), ("staff.docx", files["staff.docx"])])
+    files["bundle.zip"] = _zip([("readme.txt", b"Bundle for HR"), ("inner.zip", inner)])
+    texts["bundle.zip"] = [("bundle.zip/inner.zip/gb.txt", "", cn),
+                           ("bundle.zip/inner.zip/staff.docx", "paragraph 2", hk)]
+    files["export.tar.gz"] = tar_gz([("hr/big5.txt", files["big5.txt"]), ("hr/staff.xlsx", files["staff.xlsx"])])
+    texts["export.tar.gz"] = [("export.tar.gz/hr/big5.txt", "", hk),
+                              ("export.tar.gz/hr/staff.xlsx", "Staff!C2", cn)]
+    files["notes.txt.gz"] = gzip.compress(("note %s" % cn).encode(), mtime=0)
+    texts["notes.txt.gz"] = [("notes.txt", "", cn)]
+    # hostile files
+    files["bomb.zip"] = _zip([("zeros.txt", b"0" * (60 << 20))])
+    notes["bomb.zip"] = [("limit_reached", "bomb.zip/zeros.txt")]
+    files["deep.zip"] = nested_zip(8, "deep %s" % cn)
+    notes["deep.zip"] = [("limit_reached", "deep.zip/level6.zip/level5.zip/level4.zip/level3.zip")]
+    files["laughs.docx"] = docx(["&lol9;"], doctype='<!DOCTYPE lolz [<!ENTITY lol "lol">'
+                                '<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    notes["laughs.docx"] = [("corrupt", "laughs.docx")]
+    files["truncated.zip"] = files["bundle.zip"][:len(files["bundle.zip"]) // 2]
+    notes["truncated.zip"] = [("corrupt", "truncated.zip")]
+    files["secret.zip"] = encrypted_zip("salaries.txt", ("salary %s" % cn).encode())
+    notes["secret.zip"] = [("unscannable_encrypted", "secret.zip/salaries.txt")]
+    files["locked.docx"] = encrypted_office()
+    notes["locked.docx"] = [("unscannable_encrypted", "locked.docx")]
+    # 2 MiB in one cell, of hex digits that compress like real text (about 2:1), not like a bomb
+    filler = "".join(hashlib.sha256(b"%d" % i).hexdigest() for i in range((2 << 20) // 64))
+    files["big-cell.xlsx"] = xlsx([("Big", [["Note"], [filler + " " + hk]])])
+    texts["big-cell.xlsx"] = [("big-cell.xlsx", "Big!A2", hk)]
+    for name, data in files.items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    return texts, notes
