@@ -30,6 +30,11 @@ int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
  * XML documents, which are ZIP archives of XML parts. */
 int ex_archive(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 
+/* Loads what extraction needs from files (libmagic's database, iconv's modules) ahead of time:
+ * the worker calls it before it forbids opening files. One thread per process uses them. */
+void ex_text_warm_up(void);
+void ex_magic_warm_up(void);
+
 /* Hands text to the sink, counting it against max_text. */
 int ex_emit(struct ex_ctx *c, const char *path, const char *where, const char *text, size_t len);
 void ex_notef(struct ex_ctx *c, const char *path, enum ex_note kind, const char *fmt, ...)

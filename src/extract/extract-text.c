@@ -19,18 +19,41 @@
 
 #define PIECE (1u << 20)
 
+/* The converters, opened once and kept: the worker opens them before its seccomp filter, since
+ * iconv loads its modules from files. */
+static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "GB18030", "BIG5-HKSCS"};
+static iconv_t converters[4];
+static bool converters_open;
+
+void ex_text_warm_up(void)
+{
+    if (converters_open) {
+        return;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        converters[i] = iconv_open("UTF-8", charsets[i]);
+    }
+    converters_open = true;
+}
+
 /* Decodes d[0..n) from `charset` into a new UTF-8 buffer; NULL when it is not valid in it. */
 static char *convert(const char *charset, const uint8_t *d, size_t n, size_t *ret_len)
 {
-    iconv_t cd = iconv_open("UTF-8", charset);
+    ex_text_warm_up();
+    iconv_t cd = (iconv_t)-1;
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(charsets[i], charset) == 0) {
+            cd = converters[i];
+        }
+    }
     if (cd == (iconv_t)-1) {
         return NULL;
     }
+    (void)iconv(cd, NULL, NULL, NULL, NULL); /* back to the initial state */
     size_t cap = n * 2 + 16; /* UTF-16 and the CJK encodings at most grow 3:2, U+FFFF 3:2 too */
     char *out = barra_malloc(cap), *in = (char *)(uintptr_t)d, *o = out;
     size_t left = n, room = cap;
     bool ok = out != NULL && iconv(cd, &in, &left, &o, &room) != (size_t)-1 && left == 0;
-    iconv_close(cd);
     if (!ok) {
         barra_free(out);
         return NULL;

@@ -85,6 +85,11 @@ static const char *mime_of(const uint8_t *d, size_t n)
     return cookie ? magic_buffer(cookie, d, n) : NULL;
 }
 
+void ex_magic_warm_up(void)
+{
+    (void)pthread_once(&cookie_once, load_magic);
+}
+
 static bool starts(const uint8_t *d, size_t n, const void *sig, size_t k)
 {
     return n >= k && memcmp(d, sig, k) == 0;

@@ -3,15 +3,22 @@
  * for each piece of text and {"note", "path", "message"} for each note. The extraction tests
  * (test-extract.py) compare it with what their generator put into the file.
  *
- *     extract-dump FILE [max_file max_total max_ratio max_depth max_members max_text] */
+ *     extract-dump [--isolated] FILE [max_file max_total max_ratio max_depth max_members max_text]
+ *
+ * --isolated runs the extraction in a worker process, this program itself (--worker), or the
+ * program and arguments in $EXTRACT_WORKER (split at spaces) to play a misbehaving worker;
+ * $EXTRACT_WALL_MS bounds its time. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
+#include "extract/extract-worker.h"
 #include "extract/extract.h"
 
 static void put(struct buf *b)
@@ -50,6 +57,14 @@ static void on_note(void *ud, const char *path, enum ex_note kind, const char *m
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--worker") == 0) {
+        return ex_worker_main(argc - 1, argv + 1);
+    }
+    bool isolated = argc > 1 && strcmp(argv[1], "--isolated") == 0;
+    if (isolated) {
+        argc--;
+        argv++;
+    }
     if (argc != 2 && argc != 8) {
         (void)fprintf(stderr, "usage: extract-dump FILE [6 limits]\n");
         return 2;
@@ -81,6 +96,35 @@ int main(int argc, char **argv)
     struct buf out;
     buf_init(&out, 0);
     struct ex_sink sink = {.text = on_text, .note = on_note, .userdata = &out};
+    if (isolated) {
+        const char *worker[17] = {"/proc/self/exe", "--worker", NULL};
+        char *spec = getenv("EXTRACT_WORKER") ? strdup(getenv("EXTRACT_WORKER")) : NULL;
+        size_t k = 0;
+        for (char *save = NULL, *t = spec ? strtok_r(spec, " ", &save) : NULL; t && k < 16;
+             t = strtok_r(NULL, " ", &save)) {
+            worker[k++] = t;
+        }
+        if (k) {
+            worker[k] = NULL;
+        }
+        struct ex_sandbox sb;
+        ex_sandbox_default(&sb);
+        if (getenv("EXTRACT_WALL_MS")) {
+            sb.wall_ms = (uint32_t)strtoul(getenv("EXTRACT_WALL_MS"), NULL, 10);
+        }
+        int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+        struct barra_error err;
+        int r = fd < 0 ? -1
+                       : ex_extract_isolated(fd, base ? base + 1 : argv[1], &lim, &sb, worker,
+                                             &sink, &err);
+        if (fd >= 0) {
+            close(fd);
+        }
+        free(spec);
+        buf_done(&out);
+        buf_done(&in);
+        return r == 0 ? 0 : 1;
+    }
     int r = ex_extract((const uint8_t *)(in.data ? in.data : ""), in.len, base ? base + 1 : argv[1],
                        &lim, &sink);
     buf_done(&out);

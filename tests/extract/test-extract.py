@@ -30,8 +30,9 @@ def check(cond, what):
         print("FAIL: " + what, file=sys.stderr)
 
 
-def dump(path, *limits):
-    p = subprocess.run([DUMP, path, *map(str, limits)], capture_output=True, timeout=120)
+def dump(path, *limits, isolated=False, env=None):
+    p = subprocess.run([DUMP] + (["--isolated"] if isolated else []) + [path, *map(str, limits)],
+                       capture_output=True, timeout=120, env=dict(os.environ, **(env or {})))
     rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
     return p.returncode, rows, p.stderr.decode()
 
@@ -56,6 +57,27 @@ def main():
                   "%s: nothing is read past a refusal" % name)
         if name in texts:
             check(not got_notes, "%s: no notes for a sound file: %s" % (name, got_notes))
+    # In a worker process: the same, piece for piece.
+    for name in sorted(set(texts) | set(notes)):
+        _, inside, _ = dump(os.path.join(tmp, name))
+        rc, isolated, err = dump(os.path.join(tmp, name), isolated=True)
+        check(rc == 0 and isolated == inside,
+              "%s: the worker gives what extraction in-process gives (%d %s)" % (name, rc, err[-200:]))
+    # Workers that misbehave: one that hangs is killed, one that writes garbage is not believed,
+    # one that fails is reported; nothing is taken from any of them.
+    for script, wall, expect in (("exec sleep 30", "1000", "longer than"),
+                                 ("exec cat", "10000", "malformed output"),
+                                 ("exit 3", "10000", "exit status 3"),
+                                 ("kill -SEGV $$", "10000", "signal 11")):
+        worker = os.path.join(tmp, "worker.sh")
+        with open(worker, "w") as f:
+            f.write("#!/bin/sh\n%s\n" % script)
+        os.chmod(worker, 0o755)
+        rc, rows, err = dump(os.path.join(tmp, "staff.docx"), isolated=True,
+                             env={"EXTRACT_WORKER": worker, "EXTRACT_WALL_MS": wall})
+        check(rc == 0 and any(expect in r.get("message", "") for r in rows)
+              and not any("text" in r for r in rows),
+              "a worker like %s: noted %r, nothing taken (%s)" % (worker, expect, rows))
     # Limits from the command line: members, text, ratio.
     big = os.path.join(tmp, "bundle.zip")
     _, rows, _ = dump(big, 100 << 20, 1 << 30, 100, 5, 1, 256 << 20)

@@ -158,6 +158,16 @@ def extract_seeds():
     }
     for name, data in seeds.items():
         write("extract", name, data)
+    # The worker's frames (src/extract/extract-frames.c): text, a note, the end; and broken ones.
+    def s(b):
+        return len(b).to_bytes(4, "little") + b
+    text = b"T" + s(b"export.zip/staff.docx") + s(b"paragraph 2") + s("身份證 A123456(3)".encode())
+    note = b"N\x00" + s(b"secret.zip/s.txt") + s(b"an encrypted archive member")
+    frames = {"text-note-end": text + note + b"E", "end-only": b"E", "text-cut": text[:-3],
+              "bad-kind": b"N\x09" + s(b"p") + s(b"m") + b"E", "after-end": b"E" + text,
+              "nul-in-text": b"T" + s(b"p") + s(b"") + s(b"a\x00b") + b"E"}
+    for name, data in frames.items():
+        write("extract-frames", name, data)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Extraction in a worker process (extract-worker.h): the worker's side, then the caller's. */
+#include "config.h"
+
+#include "extract/extract-worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "extract/extract-int.h"
+
+#include "core/banned.h"
+
+void ex_sandbox_default(struct ex_sandbox *s)
+{
+    s->memory = 2ull << 30;
+    s->cpu_s = 60;
+    s->wall_ms = 120000;
+}
+
+/* ---- the worker ---- */
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return false;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static void put_u32(struct buf *b, size_t v)
+{
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    (void)buf_append(b, le, 4);
+}
+
+static void put_string(struct buf *b, const char *s, size_t n)
+{
+    put_u32(b, n);
+    (void)buf_append(b, s, n);
+}
+
+/* Frames go out as soon as they are made: text found before a crash is not lost. */
+static int flush(struct buf *b)
+{
+    bool ok = !b->err && write_all(STDOUT_FILENO, b->data ? b->data : "", b->len);
+    buf_clear(b);
+    return ok ? 0 : -BARRA_EIO;
+}
+
+static int frame_text(void *ud, const char *path, const char *where, const char *text, size_t len)
+{
+    struct buf *b = ud;
+    (void)buf_append_char(b, 'T');
+    put_string(b, path, strnlen(path, 4096));
+    put_string(b, where, strnlen(where, 1024));
+    put_string(b, text, len);
+    return flush(b);
+}
+
+static void frame_note(void *ud, const char *path, enum ex_note kind, const char *message)
+{
+    struct buf *b = ud;
+    (void)buf_append_char(b, 'N');
+    (void)buf_append_char(b, (char)kind);
+    put_string(b, path, strnlen(path, 4096));
+    put_string(b, message, strnlen(message, 1024));
+    (void)flush(b);
+}
+
+/* AddressSanitizer reserves terabytes of address space and makes system calls of its own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+/* Allows reading and writing open descriptors, memory, time, and ending: nothing that opens,
+ * connects, executes or changes identity. Under the sanitizers anything else fails with EPERM
+ * instead of killing the worker. */
+static int confine(void)
+{
+    uint32_t deny = SANITIZED ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_KILL_PROCESS;
+    static const char *const allowed[] = {
+        "read",         "write",        "readv",          "writev",
+        "close",        "lseek",        "fstat",          "newfstatat",
+        "brk",          "mmap",         "munmap",         "mremap",
+        "mprotect",     "madvise",      "futex",          "exit",
+        "exit_group",   "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
+        "getpid",       "gettid",       "tgkill",         "clock_gettime",
+        "gettimeofday", "getrandom",    "sched_yield",    "restart_syscall",
+    };
+    scmp_filter_ctx ctx = seccomp_init(deny);
+    if (ctx == NULL) {
+        return -1;
+    }
+    int r = 0;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && r == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(allowed[i]);
+        if (nr != __NR_SCMP_ERROR) {
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        }
+    }
+    r = r == 0 ? seccomp_load(ctx) : r;
+    seccomp_release(ctx);
+    return r;
+}
+
+static void limit(int resource, rlim_t v)
+{
+    struct rlimit rl = {v, v};
+    (void)setrlimit(resource, &rl);
+}
+
+int ex_worker_main(int argc, char **argv)
+{
+    if (argc != 11) {
+        (void)fprintf(stderr, "barra extract-worker: started by Barra only\n");
+        return 2;
+    }
+    struct ex_limits lim = {
+        .max_file = strtoull(argv[1], NULL, 10),
+        .max_total = strtoull(argv[2], NULL, 10),
+        .max_ratio = (uint32_t)strtoul(argv[3], NULL, 10),
+        .max_depth = (uint32_t)strtoul(argv[4], NULL, 10),
+        .max_members = (uint32_t)strtoul(argv[5], NULL, 10),
+        .max_text = strtoull(argv[6], NULL, 10),
+    };
+    uint64_t memory = strtoull(argv[7], NULL, 10);
+    uint32_t cpu = (uint32_t)strtoul(argv[8], NULL, 10);
+    const char *path = argv[9];
+    (void)argv[10]; /* the worker protocol's version, "1" */
+    struct buf out, in;
+    buf_init(&out, 0);
+    buf_init(&in, lim.max_file + 1);
+    struct ex_sink sink = {.text = frame_text, .note = frame_note, .userdata = &out};
+    char chunk[65536];
+    ssize_t k;
+    while ((k = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0 || (k < 0 && errno == EINTR)) {
+        if (k > 0 && buf_append(&in, chunk, (size_t)k) < 0) {
+            break;
+        }
+    }
+    ex_text_warm_up();
+    ex_magic_warm_up();
+    tzset(); /* archive members' times are converted with the local time zone, read from a file */
+    if (!SANITIZED) {
+        limit(RLIMIT_AS, memory);
+    }
+    limit(RLIMIT_CPU, cpu);
+    limit(RLIMIT_FSIZE, 0);
+    limit(RLIMIT_CORE, 0);
+    limit(RLIMIT_NOFILE, 8);
+    if (confine() != 0) {
+        frame_note(&out, path, EX_NOTE_UNSUPPORTED, "the extraction worker could not be confined");
+    } else if (in.err) {
+        frame_note(&out, path, EX_NOTE_LIMIT, "more bytes than the limit for a file");
+    } else {
+        (void)ex_extract((const uint8_t *)(in.data ? in.data : ""), in.len, path, &lim, &sink);
+    }
+    (void)buf_append_char(&out, 'E');
+    int r = flush(&out);
+    buf_done(&in);
+    buf_done(&out);
+    return r == 0 ? 0 : 1;
+}
+
+/* ---- the caller ---- */
+
+static void noted(const struct ex_sink *sink, const char *path, enum ex_note kind, const char *msg)
+{
+    sink->note(sink->userdata, path, kind, msg);
+}
+
+/* Says what ended a worker that did not finish. */
+static void explain(const struct ex_sink *sink, const char *path, int status, bool timed_out,
+                    const struct ex_sandbox *sb)
+{
+    char msg[200];
+    if (timed_out) {
+        (void)snprintf(msg, sizeof(msg), "extraction took longer than %u s and was stopped",
+                       sb->wall_ms / 1000);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
+        (void)snprintf(msg, sizeof(msg), "extraction used more than %u s of CPU and was stopped",
+                       sb->cpu_s);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+        (void)snprintf(msg, sizeof(msg), "the extractor tried a forbidden system call");
+    } else if (WIFSIGNALED(status)) {
+        (void)snprintf(msg, sizeof(msg),
+                       "the extractor failed (signal %d; out of its %llu MiB of memory?)",
+                       WTERMSIG(status), (unsigned long long)(sb->memory >> 20));
+    } else {
+        (void)snprintf(msg, sizeof(msg), "the extractor failed (exit status %d)",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    noted(sink, path, timed_out || WIFSIGNALED(status) ? EX_NOTE_LIMIT : EX_NOTE_CORRUPT, msg);
+}
+
+int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
+                        const struct ex_sandbox *sb, const char *const *worker,
+                        const struct ex_sink *sink, struct barra_error *reterr)
+{
+    char nums[8][24];
+    const uint64_t v[8] = {lim->max_file,    lim->max_total, lim->max_ratio, lim->max_depth,
+                           lim->max_members, lim->max_text,  sb->memory,     sb->cpu_s};
+    const char *argv[32];
+    size_t n = 0;
+    for (; worker[n] && n < 16; n++) {
+        argv[n] = worker[n];
+    }
+    for (size_t i = 0; i < 8; i++) {
+        (void)snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)v[i]);
+        argv[n++] = nums[i];
+    }
+    argv[n++] = path;
+    argv[n++] = "1";
+    argv[n] = NULL;
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
+                               strerror(errno));
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(out[0]);
+        close(out[1]);
+        return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
+                               strerror(errno));
+    }
+    if (pid == 0) { /* only async-signal-safe calls until exec */
+        if (dup2(fd, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0) {
+            _exit(127);
+        }
+        execv(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    struct ex_frames *frames = ex_frames_new(lim);
+    int64_t deadline = clock_mono_ms() + sb->wall_ms;
+    int r = frames ? 0 : -BARRA_ENOMEM;
+    bool timed_out = false, ended = false;
+    while (r == 0) {
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd p = {.fd = out[0], .events = POLLIN};
+        int pr = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+        if (pr < 0 && errno != EINTR) {
+            break;
+        }
+        if (pr <= 0) {
+            continue;
+        }
+        uint8_t chunk[65536];
+        ssize_t k = read(out[0], chunk, sizeof(chunk));
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            break;
+        }
+        r = ex_frames_feed(frames, chunk, (size_t)k, sink);
+        if (r == 1) {
+            ended = true;
+            r = 0;
+        } else if (r == -BARRA_EFORMAT) {
+            noted(sink, path, EX_NOTE_CORRUPT, "the extraction worker wrote malformed output");
+            r = 0;
+            timed_out = false;
+            break;
+        }
+    }
+    if (!ended || r != 0) {
+        (void)kill(pid, SIGKILL);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(out[0]);
+    ex_frames_free(frames);
+    if (!ended && r == 0) {
+        explain(sink, path, status, timed_out, sb);
+    }
+    return r;
+}
