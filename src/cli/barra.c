@@ -11,6 +11,7 @@
 #include "cli/policy.h"
 #include "cli/scan.h"
 #include "cli/serve.h"
+#include "extract/extract-worker.h"
 
 static const char usage[] =
     "Usage: barra COMMAND [OPTIONS]\n"
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0) {
         return cmd_serve(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "extract-worker") == 0) { /* started by Barra itself (docs/files.md) */
+        return ex_worker_main(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         return cmd_version();

@@ -14,6 +14,8 @@
 
 #include "cli/sbuf.h"
 #include "cli/scan.h"
+#include "core/utf8.h"
+#include "extract/extract-worker.h"
 
 #define READ_CHUNK (1u << 20)
 
@@ -583,6 +585,133 @@ static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
     barra_csv_free(csv);
 }
 
+/* ---- files for the extractors (docs/files.md) ---- */
+
+/* Whether a file's first bytes call for the extractors: archives and Office documents, PDF and
+ * images (noted as not extracted yet), UTF-16, text that is not UTF-8 (GB18030, Big5), binary. */
+static bool needs_extraction(const char *p, size_t n)
+{
+    static const struct {
+        const char *sig;
+        size_t len;
+    } sigs[] = {
+        {"PK\x03\x04", 4},
+        {"PK\x05\x06", 4},
+        {"\x1f\x8b", 2},
+        {"BZh", 3},
+        {"\xfd"
+         "7zXZ",
+         5},
+        {"7z\xbc\xaf\x27\x1c", 6},
+        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8},
+        {"\xff\xfe", 2},
+        {"\xfe\xff", 2},
+        {"%PDF-", 5},
+        {"\x89PNG", 4},
+        {"\xff\xd8\xff", 3},
+        {"II*", 4},
+        {"MM\x00*", 4},
+    };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        if (n >= sigs[i].len && memcmp(p, sigs[i].sig, sigs[i].len) == 0) {
+            return true;
+        }
+    }
+    if (n > 262 && memcmp(p + 257, "ustar", 5) == 0) {
+        return true;
+    }
+    size_t probe = n < 8192 ? n : 8192;
+    if (memchr(p, '\0', probe)) {
+        return true;
+    }
+    /* Text in another encoding (GB18030, Big5) has many sequences that are invalid as UTF-8; UTF-8
+     * text with a stray bad byte among its characters stays on the streaming path (with an error
+     * for the bad bytes). */
+    size_t valid_multi = 0, invalid = 0;
+    const uint8_t *q = (const uint8_t *)p, *end = q + probe;
+    while (q < end) {
+        uint32_t cp;
+        size_t k = utf8_decode(q, end, &cp);
+        if (k == 1 && q[0] >= 0x80) { /* invalid; a character cut by the probe's end is not */
+            invalid += end - q >= 4;
+        }
+        valid_multi += k > 1;
+        q += k;
+    }
+    return invalid * 8 > invalid + valid_multi;
+}
+
+struct piece_ctx {
+    struct scan_worker *w;
+    const struct scan_input *in;
+    struct file_result *fr;
+    const char *path, *where;
+};
+
+static int on_piece_finding(const struct barra_finding *f, void *ud)
+{
+    struct piece_ctx *c = ud;
+    collect(c->w, c->fr, f);
+    if (type_selected(c->w->opts, f->type)) {
+        struct finding_where where = {.input = c->in,
+                                      .line = f->line,
+                                      .column = f->column,
+                                      .path = strcmp(c->path, c->in->path) ? c->path : NULL,
+                                      .location = c->where};
+        output_finding(c->w->out, c->fr, f, &where);
+    }
+    return 0;
+}
+
+static int on_piece(void *ud, const char *path, const char *where, const char *text, size_t len)
+{
+    struct piece_ctx pc = *(struct piece_ctx *)ud;
+    pc.path = path;
+    pc.where = where;
+    int r = barra_scanner_scan(pc.w->scanner, text, len, NULL, 0, on_piece_finding, &pc);
+    if (r < 0) {
+        output_error(pc.w->out, pc.fr, 0, "%s: scan failed: %s", path, barra_strerror(r));
+    }
+    output_bytes(pc.w->out, pc.fr, len);
+    return 0;
+}
+
+/* What could not be read is an error (the exit status says the scan is incomplete); a type
+ * without an extractor is a note. Encrypted files are named "unscannable_encrypted". */
+static void on_piece_note(void *ud, const char *path, enum ex_note kind, const char *message)
+{
+    struct piece_ctx *c = ud;
+    /* The file's own path is already in front of the message: name only the member. */
+    size_t n = strlen(c->in->path);
+    const char *member = strncmp(path, c->in->path, n) == 0 ? path + n : path;
+    member += member[0] == '/';
+    const char *sep = member[0] ? ": " : "";
+    if (kind == EX_NOTE_UNSUPPORTED) {
+        output_note(c->w->out, c->fr, "%s%s%s, skipped", member, sep, message);
+    } else {
+        output_error(c->w->out, c->fr, 0, "%s%s%s: %s", member, sep, ex_note_name(kind), message);
+    }
+}
+
+static void scan_extracted(struct scan_worker *w, int fd, const struct scan_input *in,
+                           struct file_result *fr)
+{
+    static const char *const worker[] = {"/proc/self/exe", "extract-worker", NULL};
+    struct ex_limits lim;
+    struct ex_sandbox sb;
+    ex_limits_default(&lim);
+    ex_sandbox_default(&sb);
+    struct piece_ctx pc = {w, in, fr, NULL, NULL};
+    struct ex_sink sink = {.text = on_piece, .note = on_piece_note, .userdata = &pc};
+    struct barra_error err;
+    if (lseek(fd, 0, SEEK_SET) != 0 ||
+        ex_extract_isolated(fd, in->path, &lim, &sb, worker, &sink, &err) < 0) {
+        output_error(w->out, fr, 0, "cannot extract: %s",
+                     lseek(fd, 0, SEEK_CUR) != 0 ? "not a regular file" : err.message);
+    }
+    scan_policy_decide(w, in, fr, true, NULL, 0, NULL, 0, 0);
+}
+
 /* ---- one input ---- */
 
 /* Maps a regular file for reading; NULL when it cannot be (then it is read instead). */
@@ -682,7 +811,10 @@ void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_re
     }
     size_t len = 0;
     const char *mapped = in->is_stdin ? NULL : map_file(fd, &len);
-    if (mapped) {
+    if (mapped && needs_extraction(mapped, len)) {
+        munmap((void *)mapped, len);
+        scan_extracted(w, fd, in, fr);
+    } else if (mapped) {
         scan_mapped(w, mapped, len, in, fr);
         munmap((void *)mapped, len);
     } else {

@@ -317,8 +317,15 @@ void output_finding(struct output *o, struct file_result *fr, const struct barra
         s->score = f->score;
         s->flags = f->flags;
         s->subtype = f->subtype;
-        if (w->field || w->record_id) {
+        if (w->field || w->record_id || w->path || w->location) {
             struct sbuf where = {0};
+            if (w->path) {
+                sbuf_puts(&where, w->path);
+                sbuf_puts(&where, w->location && w->location[0] ? " " : "");
+            }
+            if (w->location) {
+                sbuf_puts(&where, w->location);
+            }
             if (w->record_id) {
                 sbuf_puts(&where, "id ");
                 sbuf_add(&where, w->record_id, w->record_id_len);
@@ -341,8 +348,13 @@ void output_finding(struct output *o, struct file_result *fr, const struct barra
         return;
     }
     struct sbuf *b = &fr->out;
+    const char *path = w->path ? w->path : w->input->path;
     sbuf_puts(b, "{\"path\":");
-    sbuf_json_string(b, w->input->path, strlen(w->input->path));
+    sbuf_json_string(b, path, strlen(path));
+    if (w->location && w->location[0]) {
+        sbuf_puts(b, ",\"location\":");
+        sbuf_json_string(b, w->location, strlen(w->location));
+    }
     if (w->record_id) {
         sbuf_puts(b, ",\"id\":");
         sbuf_json_string(b, w->record_id, w->record_id_len);

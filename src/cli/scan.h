@@ -73,6 +73,8 @@ struct finding_where {
     uint64_t line;   /* text: the finding's line; JSONL and CSV: the record's line */
     uint64_t column; /* text: the finding's byte column; 0 otherwise */
     uint64_t row;    /* CSV: data row number; 0 otherwise */
+    const char *path;     /* an archive member ("export.zip/hr/staff.xlsx"), or NULL: the input */
+    const char *location; /* within an extracted document ("Staff!B2", "slide 3"), or NULL */
 };
 
 struct output;

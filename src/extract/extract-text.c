@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "extract/extract-int.h"
@@ -103,6 +104,34 @@ static int emit_pieces(struct ex_ctx *c, const char *path, const char *s, size_t
     return c->stop;
 }
 
+/* UTF-8 with bad bytes that no other encoding explains: read with each bad sequence replaced by
+ * U+FFFD, and noted, so that what is readable is still classified. */
+static int lossy_utf8(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
+{
+    struct buf out;
+    buf_init(&out, c->lim->max_file * 3 + 16);
+    size_t bad = 0;
+    const uint8_t *p = d, *end = d + n;
+    while (p < end && !out.err) {
+        uint32_t cp;
+        size_t k = utf8_decode(p, end, &cp);
+        if (k == 1 && p[0] >= 0x80) {
+            bad++;
+            (void)buf_append_str(&out, "\xef\xbf\xbd");
+        } else {
+            (void)buf_append(&out, p, k);
+        }
+        p += k;
+    }
+    ex_notef(c, path, EX_NOTE_CORRUPT,
+             "invalid UTF-8 (%zu bad sequences), and not GB18030 or Big5 either: read with them "
+             "replaced",
+             bad);
+    int r = out.err ? (c->stop = -BARRA_ENOMEM) : emit_pieces(c, path, out.data, out.len);
+    buf_done(&out);
+    return r;
+}
+
 int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
     static const uint8_t bom8[] = {0xef, 0xbb, 0xbf};
@@ -139,6 +168,9 @@ int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
             text = gb ? gb : big5;
             len = gb ? len : len2;
         }
+    }
+    if (text == NULL && charset == NULL && memchr(d, '\0', n) == NULL) {
+        return lossy_utf8(c, d, n, path);
     }
     if (text == NULL || memchr(text, '\0', len)) {
         barra_free(text);

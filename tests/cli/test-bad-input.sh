@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 printf 'ok line\nbroken \377\376 bytes\n电话 13812345678\n' >"$T/latin.txt"
 expect_status 2 "$BARRA" scan --format jsonl "$T/latin.txt"
-expect_grep "$T/err" "latin.txt:2: invalid UTF-8"
+expect_grep "$T/err" "latin.txt: corrupt: invalid UTF-8"
 expect_grep "$T/out" '"type":"phone_cn"'
 printf '{"id":1,"text":"手机 13812345678"}\n{"id":2,"text": broken}\n{"id":3,"text":"身份证 11010519491231002X"}\n' >"$T/broken.jsonl"
 expect_status 2 "$BARRA" scan --format jsonl --jsonl-field text --id-field id "$T/broken.jsonl"
@@ -20,13 +20,19 @@ expect_grep "$T/out" '"id":"2"'
 # The same through a pipe (no mapping: the streaming reader).
 cat "$T/long.jsonl" | expect_status 2 "$BARRA" scan --format jsonl --id-field id --input-format jsonl --max-record 1K -
 expect_grep "$T/err" "-:1: record longer"
-# Binary files are skipped and said so; UTF-16 is an error.
+# A damaged archive is an error that names it; binary files of no known type are skipped and said
+# so; UTF-16 is read.
 printf 'PK\003\004\000\000binary' >"$T/a.zip"
-expect_status 0 "$BARRA" scan "$T/a.zip"
-expect_grep "$T/err" "binary file, skipped"
-printf '\377\376a\000b\000' >"$T/u16.txt"
-expect_status 2 "$BARRA" scan "$T/u16.txt"
-expect_grep "$T/err" "UTF-16"
+expect_status 2 "$BARRA" scan "$T/a.zip"
+expect_grep "$T/err" "a.zip: corrupt"
+printf '\177ELF\002\001\001\000\000\000binary' >"$T/prog"
+expect_status 0 "$BARRA" scan "$T/prog"
+expect_grep "$T/err" "skipped"
+printf '\377\376\065\000\060\000\060\000\060\000' >"$T/u16.txt"
+expect_status 0 "$BARRA" scan "$T/u16.txt"
+python3 -c 'import sys; sys.stdout.buffer.write("电话 13812345678".encode("utf-16"))' >"$T/u16.txt"
+expect_status 1 "$BARRA" scan --format jsonl "$T/u16.txt"
+expect_grep "$T/out" '"type":"phone_cn"'
 # A directory given as a file to read, and an unreadable file (only meaningful without root).
 mkdir "$T/dir.txt"
 expect_status 0 "$BARRA" scan "$T/dir.txt"
