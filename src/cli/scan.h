@@ -70,9 +70,9 @@ struct finding_where {
     size_t record_id_len;
     const char *field; /* JSONL field path or CSV column name, or NULL */
     size_t field_len;
-    uint64_t line;   /* text: the finding's line; JSONL and CSV: the record's line */
-    uint64_t column; /* text: the finding's byte column; 0 otherwise */
-    uint64_t row;    /* CSV: data row number; 0 otherwise */
+    uint64_t line;        /* text: the finding's line; JSONL and CSV: the record's line */
+    uint64_t column;      /* text: the finding's byte column; 0 otherwise */
+    uint64_t row;         /* CSV: data row number; 0 otherwise */
     const char *path;     /* an archive member ("export.zip/hr/staff.xlsx"), or NULL: the input */
     const char *location; /* within an extracted document ("Staff!B2", "slide 3"), or NULL */
 };
