@@ -14,7 +14,6 @@
 
 #include "cli/sbuf.h"
 #include "cli/scan.h"
-#include "core/utf8.h"
 #include "extract/extract-worker.h"
 
 #define READ_CHUNK (1u << 20)
@@ -587,60 +586,6 @@ static void scan_csv(struct scan_worker *w, int fd, const struct scan_input *in,
 
 /* ---- files for the extractors (docs/files.md) ---- */
 
-/* Whether a file's first bytes call for the extractors: archives and Office documents, PDF and
- * images (noted as not extracted yet), UTF-16, text that is not UTF-8 (GB18030, Big5), binary. */
-static bool needs_extraction(const char *p, size_t n)
-{
-    static const struct {
-        const char *sig;
-        size_t len;
-    } sigs[] = {
-        {"PK\x03\x04", 4},
-        {"PK\x05\x06", 4},
-        {"\x1f\x8b", 2},
-        {"BZh", 3},
-        {"\xfd"
-         "7zXZ",
-         5},
-        {"7z\xbc\xaf\x27\x1c", 6},
-        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8},
-        {"\xff\xfe", 2},
-        {"\xfe\xff", 2},
-        {"%PDF-", 5},
-        {"\x89PNG", 4},
-        {"\xff\xd8\xff", 3},
-        {"II*", 4},
-        {"MM\x00*", 4},
-    };
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        if (n >= sigs[i].len && memcmp(p, sigs[i].sig, sigs[i].len) == 0) {
-            return true;
-        }
-    }
-    if (n > 262 && memcmp(p + 257, "ustar", 5) == 0) {
-        return true;
-    }
-    size_t probe = n < 8192 ? n : 8192;
-    if (memchr(p, '\0', probe)) {
-        return true;
-    }
-    /* Text in another encoding (GB18030, Big5) has many sequences that are invalid as UTF-8; UTF-8
-     * text with a stray bad byte among its characters stays on the streaming path (with an error
-     * for the bad bytes). */
-    size_t valid_multi = 0, invalid = 0;
-    const uint8_t *q = (const uint8_t *)p, *end = q + probe;
-    while (q < end) {
-        uint32_t cp;
-        size_t k = utf8_decode(q, end, &cp);
-        if (k == 1 && q[0] >= 0x80) { /* invalid; a character cut by the probe's end is not */
-            invalid += end - q >= 4;
-        }
-        valid_multi += k > 1;
-        q += k;
-    }
-    return invalid * 8 > invalid + valid_multi;
-}
-
 struct piece_ctx {
     struct scan_worker *w;
     const struct scan_input *in;
@@ -811,7 +756,7 @@ void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_re
     }
     size_t len = 0;
     const char *mapped = in->is_stdin ? NULL : map_file(fd, &len);
-    if (mapped && needs_extraction(mapped, len)) {
+    if (mapped && ex_needs_extraction(mapped, len)) {
         munmap((void *)mapped, len);
         scan_extracted(w, fd, in, fr);
     } else if (mapped) {

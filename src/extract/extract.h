@@ -51,6 +51,11 @@ struct ex_sink {
     void *userdata;
 };
 
+/* Whether content starting with p[0..n) (the first 8 KiB are enough) needs the extractors rather
+ * than being read as UTF-8 text: archives, Office, PDF and image signatures, UTF-16, text in
+ * another encoding (many sequences invalid as UTF-8), binary content. */
+bool ex_needs_extraction(const char *p, size_t n);
+
 /* Extracts data[0..len), named `path` (only for the locations it reports), into the sink. Returns
  * 0 (notes carry what could not be read), or the sink's non-zero value, or -BARRA_ENOMEM. */
 int ex_extract(const uint8_t *data, size_t len, const char *path, const struct ex_limits *lim,

@@ -15,6 +15,7 @@
 #include "core/jsonw.h"
 #include "core/utf8.h"
 #include "server/api-requests.h"
+#include "server/extract-upload.h"
 #include "server/http.h"
 #include "server/record.h"
 #include "server/verdict.h"
@@ -467,9 +468,17 @@ void api_files(struct gw_req *rq)
     }
     const char *data = f->has_file ? f->file.data : pasted;
     size_t len = f->has_file ? f->file.len : strlen(pasted);
-    /* Plain text is classified as it is; other formats need the extractors. Content that cannot
-     * be read is not waved through: the policy's exception action applies. */
-    bool readable = data != NULL && memchr(data, '\0', len) == NULL && utf8_is_valid(data, len);
-    decide_and_record(rq, e, data ? data : "", len, readable ? data : NULL, readable ? len : 0,
-                      f->has_file ? f->file_name : "message.txt", "files", NULL);
+    /* Plain text is classified as it is, other formats through the extraction worker. Content
+     * that cannot be read whole is not waved through: the policy's exception action applies. */
+    const char *name = f->has_file ? f->file_name : "message.txt";
+    struct buf text;
+    buf_init(&text, rq->gw->config->max_file * 4 + (1 << 20));
+    char why[300];
+    bool readable = data != NULL && gw_extract_text(data, len, name, &text, why, sizeof(why));
+    decide_and_record(rq, e, data ? data : "", len, readable ? (text.data ? text.data : "") : NULL,
+                      readable ? text.len : 0, name, "files", NULL);
+    if (text.data) {
+        explicit_bzero(text.data, text.len);
+    }
+    buf_done(&text);
 }

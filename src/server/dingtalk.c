@@ -13,7 +13,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "core/utf8.h"
+#include "server/extract-upload.h"
 
 #include "core/banned.h"
 
@@ -87,13 +87,16 @@ int dt_fetch_text(struct gw_dingtalk *dt, const char *url, struct buf *text)
     if (r < 0 || status != 200) {
         dt_log("a file could not be downloaded: %s", r < 0 ? err.message : "DingTalk refused");
         r = -BARRA_EIO;
-    } else if (!utf8_is_valid(file.data ? file.data : "", file.len) ||
-               memchr(file.data ? file.data : "", '\0', file.len)) {
-        r = -BARRA_EFORMAT; /* not plain text: the extractors read other formats */
     } else {
+        char why[300];
         (void)buf_append_char(text, '\n');
-        (void)buf_append(text, file.data ? file.data : "", file.len);
-        r = text->err ? -BARRA_ENOMEM : 0;
+        r = gw_extract_text(file.data ? file.data : "", file.len, "attachment", text, why,
+                            sizeof(why))
+                ? 0
+                : -BARRA_EFORMAT;
+        if (r < 0) {
+            dt_log("a file could not be read whole: %s", why);
+        }
     }
     if (file.data) {
         explicit_bzero(file.data, file.len);

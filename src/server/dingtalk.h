@@ -66,9 +66,9 @@ enum { DT_DONE = 0, DT_RETRY = 1 };
  * when it refused. */
 int dt_call(struct gw_dingtalk *dt, const char *method, const char *path, json_t *body,
             json_t **ret);
-/* Downloads a file DingTalk handed out and appends it to text after a newline when it is plain
- * UTF-8 text: -BARRA_EFORMAT when it is not (other formats come with the extractors), -BARRA_EIO
- * when it could not be fetched. At most the configuration's max_file bytes. */
+/* Downloads a file DingTalk handed out and appends its text (extract-upload.h) to text after a
+ * newline: -BARRA_EFORMAT when it cannot be read whole, -BARRA_EIO when it could not be fetched.
+ * At most the configuration's max_file bytes. */
 int dt_fetch_text(struct gw_dingtalk *dt, const char *url, struct buf *text);
 
 /* The handlers (dingtalk-approval.c, dingtalk-files.c); each returns DT_DONE, DT_RETRY or a

@@ -200,6 +200,24 @@ def test_core(tmp):
     st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
     check(st == 200 and body["action"] == "block" and "exception" in body["decision"],
           "a file that cannot be read takes the exception action (block): %s" % body.get("action"))
+    # Office documents and archives are read through the extraction worker; an encrypted one is
+    # not waved through.
+    sys.path.insert(0, os.path.join(ROOT, "tests", "extract"))
+    import make_files
+    docx = make_files.docx(["員工資料", "身份證號碼：%s" % HKID])
+    bb, h = multipart({"destination.region": "cn-mainland"}, "staff.docx", docx)
+    st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
+    check(st == 200 and body["action"] == "redact" and HKID not in (body.get("text") or HKID),
+          "a Word document's identity number is found and masked: %s" % body.get("action"))
+    zipped = make_files._zip([("hr/staff.docx", docx)])
+    bb, h = multipart({"destination.region": "cn-mainland"}, "export.zip", zipped)
+    st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
+    check(st == 200 and body["action"] == "redact", "and inside a ZIP archive: %s" % body.get("action"))
+    bb, h = multipart({"destination.region": "mo"}, "secret.zip",
+                      make_files.encrypted_zip("salaries.txt", b"salary 32000"))
+    st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
+    check(st == 200 and body["action"] == "block" and "exception" in body["decision"],
+          "an encrypted archive takes the exception action (block): %s" % body.get("action"))
     bb, h = multipart({"text": "HKID %s" % HKID, "destination.region": "hk"})
     st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
     check(st == 200 and body["action"] in ("redact", "tag", "allow"), "pasted text through the form: %s" % body)
