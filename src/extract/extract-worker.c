@@ -63,7 +63,8 @@ static void put_string(struct buf *b, const char *s, size_t n)
     (void)buf_append(b, s, n);
 }
 
-/* Frames go out as soon as they are made: text found before a crash is not lost. */
+/* Frames go out in blocks of 64 KiB (a write per paragraph would cost more than the reading):
+ * a crash loses at most the last block, and a note is sent at once. */
 static int flush(struct buf *b)
 {
     bool ok = !b->err && write_all(STDOUT_FILENO, b->data ? b->data : "", b->len);
@@ -78,7 +79,7 @@ static int frame_text(void *ud, const char *path, const char *where, const char 
     put_string(b, path, strnlen(path, 4096));
     put_string(b, where, strnlen(where, 1024));
     put_string(b, text, len);
-    return flush(b);
+    return b->len >= 65536 || b->err ? flush(b) : 0;
 }
 
 static void frame_note(void *ud, const char *path, enum ex_note kind, const char *message)
