@@ -9,7 +9,8 @@ clang libclang-rt-14-dev clang-format-16 clang-tidy-16
 libvectorscan-dev libutf8proc-dev libyaml-dev libjansson-dev libcmocka-dev libssl-dev
 libsqlite3-dev sqlite3 python3-cryptography
 libmicrohttpd-dev libcurl4-openssl-dev apache2 wrk curl
-libarchive-dev libexpat1-dev libmagic-dev libseccomp-dev
+libarchive-dev libexpat1-dev libmagic-dev libseccomp-dev libpoppler-glib-dev poppler-data
+python3-reportlab
 python3
 "
 

@@ -4,6 +4,9 @@
 #ifndef BARRA_EXTRACT_EXTRACT_INT_H
 #define BARRA_EXTRACT_EXTRACT_INT_H
 
+#include <iconv.h>
+
+#include "core/buf.h"
 #include "extract/extract.h"
 
 struct ex_ctx {
@@ -33,12 +36,25 @@ int ex_archive(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 /* Loads what extraction needs from files (libmagic's database, iconv's modules) ahead of time:
  * the worker calls it before it forbids opening files. One thread per process uses them. */
 void ex_text_warm_up(void);
+/* The converter from `charset` (a name or a common alias) to UTF-8, opened by ex_text_warm_up, or
+ * (iconv_t)-1 for a charset not among them. Reset it before use. */
+iconv_t ex_iconv(const char *charset);
 void ex_magic_warm_up(void);
 
 /* Hands text to the sink, counting it against max_text. */
 int ex_emit(struct ex_ctx *c, const char *path, const char *where, const char *text, size_t len);
 void ex_notef(struct ex_ctx *c, const char *path, enum ex_note kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* E-mail and HTML (extract-mail.c). */
+bool ex_is_mail(const uint8_t *d, size_t n);
+int ex_mail(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+int ex_html(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* The text of HTML s[0..n) (NUL-terminated at n) appended to out. */
+void ex_html_text(const char *s, size_t n, struct buf *out);
+
+/* PDF (extract-pdf.c). */
+int ex_pdf(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 
 /* Office Open XML (extract-ooxml.c): the parts of a document, by name, read from its ZIP. */
 struct ex_part {

@@ -9,6 +9,7 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -22,8 +23,11 @@
 
 /* The converters, opened once and kept: the worker opens them before its seccomp filter, since
  * iconv loads its modules from files. */
-static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "GB18030", "BIG5-HKSCS"};
-static iconv_t converters[4];
+static const char *const charsets[] = {"UTF-16LE",   "UTF-16BE",   "GB18030",
+                                       "BIG5-HKSCS", "ISO-8859-1", "WINDOWS-1252",
+                                       "UTF-16",     "SHIFT_JIS",  "EUC-KR"};
+enum { NCHARSETS = sizeof(charsets) / sizeof(charsets[0]) };
+static iconv_t converters[NCHARSETS];
 static bool converters_open;
 
 void ex_text_warm_up(void)
@@ -31,22 +35,39 @@ void ex_text_warm_up(void)
     if (converters_open) {
         return;
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < NCHARSETS; i++) {
         converters[i] = iconv_open("UTF-8", charsets[i]);
     }
     converters_open = true;
 }
 
+iconv_t ex_iconv(const char *charset)
+{
+    static const struct {
+        const char *alias, *name;
+    } aliases[] = {{"big5", "BIG5-HKSCS"},
+                   {"gb2312", "GB18030"},
+                   {"gbk", "GB18030"},
+                   {"latin1", "ISO-8859-1"},
+                   {"cp1252", "WINDOWS-1252"}};
+    ex_text_warm_up();
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        if (strcasecmp(charset, aliases[i].alias) == 0) {
+            charset = aliases[i].name;
+        }
+    }
+    for (size_t i = 0; i < NCHARSETS; i++) {
+        if (strcasecmp(charsets[i], charset) == 0) {
+            return converters[i];
+        }
+    }
+    return (iconv_t)-1;
+}
+
 /* Decodes d[0..n) from `charset` into a new UTF-8 buffer; NULL when it is not valid in it. */
 static char *convert(const char *charset, const uint8_t *d, size_t n, size_t *ret_len)
 {
-    ex_text_warm_up();
-    iconv_t cd = (iconv_t)-1;
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(charsets[i], charset) == 0) {
-            cd = converters[i];
-        }
-    }
+    iconv_t cd = ex_iconv(charset);
     if (cd == (iconv_t)-1) {
         return NULL;
     }
@@ -137,6 +158,9 @@ int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     static const uint8_t bom8[] = {0xef, 0xbb, 0xbf};
     const char *charset = NULL;
     size_t skip = 0;
+    if (n == 0) {
+        return 0;
+    }
     if (n >= 3 && memcmp(d, bom8, 3) == 0) {
         skip = 3;
     } else if (n >= 2 && d[0] == 0xff && d[1] == 0xfe) {

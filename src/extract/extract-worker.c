@@ -104,8 +104,10 @@ static void frame_note(void *ud, const char *path, enum ex_note kind, const char
 #define SANITIZED 0
 #endif
 
-/* Allows reading and writing open descriptors, memory, time, and ending: nothing that opens,
- * connects, executes or changes identity. Under the sanitizers anything else fails with EPERM
+/* Allows reading and writing open descriptors, memory, time, ending, and opening files for
+ * reading only (poppler reads its character maps when a document needs them): nothing that
+ * writes a file, connects, executes or changes identity. What the worker could read goes nowhere
+ * but back to Barra, as text to classify. Under the sanitizers anything else fails with EPERM
  * instead of killing the worker. */
 static int confine(void)
 {
@@ -118,6 +120,9 @@ static int confine(void)
         "exit_group",   "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
         "getpid",       "gettid",       "tgkill",         "clock_gettime",
         "gettimeofday", "getrandom",    "sched_yield",    "restart_syscall",
+        "getdents64",   "statx",        "fstatfs",        "faccessat",
+        "faccessat2",   "access",       "readlink",       "fcntl",
+        "pread64",      "stat",         "lstat",
     };
     scmp_filter_ctx ctx = seccomp_init(deny);
     if (ctx == NULL) {
@@ -129,6 +134,16 @@ static int confine(void)
         if (nr != __NR_SCMP_ERROR) {
             r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         }
+    }
+    /* open and openat only for reading: no O_WRONLY, O_RDWR, O_CREAT, O_TRUNC or O_APPEND */
+    const scmp_datum_t writes = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
+    if (r == 0) {
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+                             SCMP_A2(SCMP_CMP_MASKED_EQ, writes, O_RDONLY));
+    }
+    if (r == 0) {
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, writes, O_RDONLY));
     }
     r = r == 0 ? seccomp_load(ctx) : r;
     seccomp_release(ctx);
@@ -143,7 +158,7 @@ static void limit(int resource, rlim_t v)
 
 int ex_worker_main(int argc, char **argv)
 {
-    if (argc != 11) {
+    if (argc != 12) {
         (void)fprintf(stderr, "barra extract-worker: started by Barra only\n");
         return 2;
     }
@@ -154,11 +169,12 @@ int ex_worker_main(int argc, char **argv)
         .max_depth = (uint32_t)strtoul(argv[4], NULL, 10),
         .max_members = (uint32_t)strtoul(argv[5], NULL, 10),
         .max_text = strtoull(argv[6], NULL, 10),
+        .max_pages = (uint32_t)strtoul(argv[7], NULL, 10),
     };
-    uint64_t memory = strtoull(argv[7], NULL, 10);
-    uint32_t cpu = (uint32_t)strtoul(argv[8], NULL, 10);
-    const char *path = argv[9];
-    (void)argv[10]; /* the worker protocol's version, "1" */
+    uint64_t memory = strtoull(argv[8], NULL, 10);
+    uint32_t cpu = (uint32_t)strtoul(argv[9], NULL, 10);
+    const char *path = argv[10];
+    (void)argv[11]; /* the worker protocol's version, "1" */
     struct buf out, in;
     buf_init(&out, 0);
     buf_init(&in, lim.max_file + 1);
@@ -179,7 +195,7 @@ int ex_worker_main(int argc, char **argv)
     limit(RLIMIT_CPU, cpu);
     limit(RLIMIT_FSIZE, 0);
     limit(RLIMIT_CORE, 0);
-    limit(RLIMIT_NOFILE, 8);
+    limit(RLIMIT_NOFILE, 64);
     if (confine() != 0) {
         frame_note(&out, path, EX_NOTE_UNSUPPORTED, "the extraction worker could not be confined");
     } else if (in.err) {
@@ -229,15 +245,16 @@ int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
                         const struct ex_sandbox *sb, const char *const *worker,
                         const struct ex_sink *sink, struct barra_error *reterr)
 {
-    char nums[8][24];
-    const uint64_t v[8] = {lim->max_file,    lim->max_total, lim->max_ratio, lim->max_depth,
-                           lim->max_members, lim->max_text,  sb->memory,     sb->cpu_s};
+    char nums[9][24];
+    const uint64_t v[9] = {lim->max_file,  lim->max_total,   lim->max_ratio,
+                           lim->max_depth, lim->max_members, lim->max_text,
+                           lim->max_pages, sb->memory,       sb->cpu_s};
     const char *argv[32];
     size_t n = 0;
     for (; worker[n] && n < 16; n++) {
         argv[n] = worker[n];
     }
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 9; i++) {
         (void)snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)v[i]);
         argv[n++] = nums[i];
     }

@@ -22,6 +22,7 @@ void ex_limits_default(struct ex_limits *l)
     l->max_depth = 5;
     l->max_members = 10000;
     l->max_text = 256u << 20;
+    l->max_pages = 2000;
 }
 
 const char *ex_note_name(enum ex_note n)
@@ -105,7 +106,7 @@ static bool encrypted_office(const uint8_t *d, size_t n)
 
 int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
-    if (ex_stopped(c)) {
+    if (ex_stopped(c) || n == 0) { /* an empty file or member holds nothing */
         return c->stop;
     }
     if (n > c->lim->max_file) {
@@ -133,7 +134,16 @@ int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
         }
         return 0;
     }
+    if (starts(d, n, "%PDF-", 5)) {
+        return ex_pdf(c, d, n, path);
+    }
+    if (ex_is_mail(d, n)) {
+        return ex_mail(c, d, n, path);
+    }
     const char *mime = mime_of(d, n);
+    if (mime && strcmp(mime, "text/html") == 0) {
+        return ex_html(c, d, n, path);
+    }
     if (mime && (strncmp(mime, "image/", 6) == 0 || strcmp(mime, "application/pdf") == 0)) {
         ex_notef(c, path, EX_NOTE_UNSUPPORTED, "%s: not extracted by this version", mime);
         return 0;

@@ -26,10 +26,11 @@ struct ex_limits {
     uint32_t max_depth;   /* archives within archives */
     uint32_t max_members; /* members of one archive */
     uint64_t max_text;    /* bytes of text from one top-level file */
+    uint32_t max_pages;   /* pages of one PDF */
 };
 
 /* The defaults of docs/files.md (100 MiB files, 1 GiB in all, 100:1, depth 5, 10,000 members,
- * 256 MiB of text). */
+ * 256 MiB of text, 2,000 pages). */
 void ex_limits_default(struct ex_limits *l);
 
 enum ex_note {

@@ -9,6 +9,8 @@ import hashlib
 import io
 import os
 import struct
+import subprocess
+import sys
 import tarfile
 import zipfile
 from xml.sax.saxutils import escape
@@ -124,6 +126,36 @@ def nested_zip(depth, text):
     return data
 
 
+def eml(hk, cn, attachment):
+    """A message as mail programs save it: an encoded-word subject and sender, a Big5 text part in
+    quoted-printable, an HTML alternative, and a Word attachment in base64. Fixed dates and
+    boundaries, so the bytes are the same every run."""
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    from email.header import Header
+    import email.charset
+    msg = MIMEMultipart("mixed", boundary="=====barra-mixed=====")
+    msg["From"] = str(Header("陳大文", "utf-8")) + " <tai.man@example.com>"
+    msg["To"] = "hr@example.com"
+    msg["Subject"] = Header("員工資料 %s" % hk, "utf-8").encode()
+    msg["Date"] = "Mon, 23 Nov 2026 10:00:00 +0800"
+    msg["Message-ID"] = "<fixture@barra.test>"
+    alt = MIMEMultipart("alternative", boundary="=====barra-alt=====")
+    big5 = email.charset.Charset("big5")
+    big5.body_encoding = email.charset.QP
+    text = MIMEText("", "plain")
+    text.set_payload("身份證號碼 %s，請核對。" % hk, big5)
+    alt.attach(text)
+    alt.attach(MIMEText("<html><body><p>Resident ID&nbsp;<b>%s</b></p><script>var x='%s';</script>"
+                        "</body></html>" % (cn, "not-text"), "html", "utf-8"))
+    msg.attach(alt)
+    part = MIMEApplication(attachment, Name="staff.docx")
+    part["Content-Disposition"] = 'attachment; filename="staff.docx"'
+    msg.attach(part)
+    return msg.as_bytes()
+
+
 def write_all(folder, ids):
     """Writes every file into folder; returns {file name: [(path, where, substring), ...]} of the
     text each must yield, and {file name: [(note kind, path substring)]} of the notes."""
@@ -172,9 +204,39 @@ def write_all(folder, ids):
     notes["locked.docx"] = [("unscannable_encrypted", "locked.docx")]
     # 2 MiB in one cell, of hex digits that compress like real text (about 2:1), not like a bomb
     filler = "".join(hashlib.sha256(b"%d" % i).hexdigest() for i in range((2 << 20) // 64))
+    files["message.eml"] = eml(hk, cn, files["staff.docx"])
+    texts["message.eml"] = [("message.eml", "headers", "Subject: 員工資料 %s" % hk),
+                            ("message.eml", "headers", "From: 陳大文"),
+                            ("message.eml", "body", "身份證號碼 %s" % hk),
+                            ("message.eml", "", "Resident ID %s" % cn),
+                            ("message.eml/staff.docx", "paragraph 2", hk)]
+    files["page.html"] = ("<!DOCTYPE html><html><head><title>Staff</title><style>p{x:1}</style>"
+                          "</head><body><table><tr><td>姓名</td><td>陳大文</td></tr><tr><td>身份證"
+                          "</td><td>%s</td></tr></table><p>&#x624B;&#27231; 6123&nbsp;4567</p>"
+                          "</body></html>" % hk).encode()
+    texts["page.html"] = [("page.html", "", hk), ("page.html", "", "手機 6123 4567")]
     files["big-cell.xlsx"] = xlsx([("Big", [["Note"], [filler + " " + hk]])])
     texts["big-cell.xlsx"] = [("big-cell.xlsx", "Big!A2", hk)]
     for name, data in files.items():
         with open(os.path.join(folder, name), "wb") as f:
             f.write(data)
+    pdfs(folder, hk, cn)
+    texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
+                           ("report.pdf", "page 3", "身份证号码：" + cn)]
+    notes["locked.pdf"] = [("unscannable_encrypted", "locked.pdf")]
+    notes["broken.pdf"] = [("corrupt", "broken.pdf")]
     return texts, notes
+
+
+def reportlab_python():
+    """A Python that has ReportLab: this one, or Debian's (python3-reportlab installs there)."""
+    try:
+        import reportlab  # noqa: F401
+        return sys.executable
+    except ImportError:
+        return "/usr/bin/python3"
+
+
+def pdfs(folder, hk, cn):
+    subprocess.run([reportlab_python(), os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                     "make_pdfs.py"), folder, hk, cn], check=True)

@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .max_ratio = 100,
                             .max_depth = 3,
                             .max_members = 64,
-                            .max_text = 1 << 20};
+                            .max_text = 1 << 20,
+                            .max_pages = 20};
     struct seen s = {0};
     struct ex_sink sink = {.text = on_text, .note = on_note, .userdata = &s};
     (void)ex_extract(data, size, "fuzz", &lim, &sink);

@@ -155,7 +155,15 @@ def extract_seeds():
         "secret.zip": mf.encrypted_zip("s.txt", b"salary"),
         "locked.docx": mf.encrypted_office(),
         "laughs.docx": mf.docx(["&lol;"], doctype='<!DOCTYPE l [<!ENTITY lol "lol">]>'),
+        "message.eml": mf.eml(ids["hk"], ids["cn"], b"attached " + ids["cn"].encode()),
+        "page.html": ("<html><body><p>身份證 <b>%s</b>&nbsp;&#x624B;</p><script>x</script>"
+                      "</body></html>" % ids["hk"]).encode(),
     }
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        mf.pdfs(tmp, ids["hk"], ids["cn"])
+        for name in ("report.pdf", "locked.pdf"):
+            seeds[name] = open(os.path.join(tmp, name), "rb").read()
     for name, data in seeds.items():
         write("extract", name, data)
     # The worker's frames (src/extract/extract-frames.c): text, a note, the end; and broken ones.
