@@ -10,7 +10,8 @@ libvectorscan-dev libutf8proc-dev libyaml-dev libjansson-dev libcmocka-dev libss
 libsqlite3-dev sqlite3 python3-cryptography
 libmicrohttpd-dev libcurl4-openssl-dev apache2 wrk curl
 libarchive-dev libexpat1-dev libmagic-dev libseccomp-dev libpoppler-glib-dev poppler-data
-python3-reportlab
+python3-reportlab libtesseract-dev libleptonica-dev tesseract-ocr-chi-tra tesseract-ocr-chi-sim
+tesseract-ocr-eng tesseract-ocr-osd python3-pil fonts-wqy-zenhei
 python3
 "
 

@@ -53,6 +53,12 @@ int ex_html(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 /* The text of HTML s[0..n) (NUL-terminated at n) appended to out. */
 void ex_html_text(const char *s, size_t n, struct buf *out);
 
+/* Images through OCR (extract-image.c). */
+bool ex_is_image(const uint8_t *d, size_t n);
+int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* Loads the OCR models (the worker does it before confining itself when its file is an image). */
+void ex_ocr_warm_up(void);
+
 /* PDF (extract-pdf.c). */
 int ex_pdf(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 

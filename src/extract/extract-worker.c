@@ -25,6 +25,8 @@
 
 #include "core/banned.h"
 
+extern char **environ;
+
 void ex_sandbox_default(struct ex_sandbox *s)
 {
     s->memory = 2ull << 30;
@@ -158,7 +160,7 @@ static void limit(int resource, rlim_t v)
 
 int ex_worker_main(int argc, char **argv)
 {
-    if (argc != 12) {
+    if (argc != 13) {
         (void)fprintf(stderr, "barra extract-worker: started by Barra only\n");
         return 2;
     }
@@ -170,11 +172,12 @@ int ex_worker_main(int argc, char **argv)
         .max_members = (uint32_t)strtoul(argv[5], NULL, 10),
         .max_text = strtoull(argv[6], NULL, 10),
         .max_pages = (uint32_t)strtoul(argv[7], NULL, 10),
+        .max_pixels = strtoull(argv[8], NULL, 10),
     };
-    uint64_t memory = strtoull(argv[8], NULL, 10);
-    uint32_t cpu = (uint32_t)strtoul(argv[9], NULL, 10);
-    const char *path = argv[10];
-    (void)argv[11]; /* the worker protocol's version, "1" */
+    uint64_t memory = strtoull(argv[9], NULL, 10);
+    uint32_t cpu = (uint32_t)strtoul(argv[10], NULL, 10);
+    const char *path = argv[11];
+    (void)argv[12]; /* the worker protocol's version, "1" */
     struct buf out, in;
     buf_init(&out, 0);
     buf_init(&in, lim.max_file + 1);
@@ -189,12 +192,22 @@ int ex_worker_main(int argc, char **argv)
     ex_text_warm_up();
     ex_magic_warm_up();
     tzset(); /* archive members' times are converted with the local time zone, read from a file */
+    if (ex_is_image((const uint8_t *)(in.data ? in.data : ""), in.len)) {
+        ex_ocr_warm_up(); /* its models are large: loaded only for an image */
+    }
     if (!SANITIZED) {
         limit(RLIMIT_AS, memory);
     }
     limit(RLIMIT_CPU, cpu);
     limit(RLIMIT_FSIZE, 0);
     limit(RLIMIT_CORE, 0);
+    /* The libraries' own warnings (Tesseract, poppler) are not Barra's to print; the sanitizers'
+     * reports are, in test builds. */
+    int null = SANITIZED ? -1 : open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+        (void)dup2(null, STDERR_FILENO);
+        close(null);
+    }
     limit(RLIMIT_NOFILE, 64);
     if (confine() != 0) {
         frame_note(&out, path, EX_NOTE_UNSUPPORTED, "the extraction worker could not be confined");
@@ -245,29 +258,48 @@ int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
                         const struct ex_sandbox *sb, const char *const *worker,
                         const struct ex_sink *sink, struct barra_error *reterr)
 {
-    char nums[9][24];
-    const uint64_t v[9] = {lim->max_file,  lim->max_total,   lim->max_ratio,
-                           lim->max_depth, lim->max_members, lim->max_text,
-                           lim->max_pages, sb->memory,       sb->cpu_s};
+    char nums[10][24];
+    const uint64_t v[10] = {lim->max_file,    lim->max_total, lim->max_ratio, lim->max_depth,
+                            lim->max_members, lim->max_text,  lim->max_pages, lim->max_pixels,
+                            sb->memory,       sb->cpu_s};
     const char *argv[32];
     size_t n = 0;
     for (; worker[n] && n < 16; n++) {
         argv[n] = worker[n];
     }
-    for (size_t i = 0; i < 9; i++) {
+    for (size_t i = 0; i < 10; i++) {
         (void)snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)v[i]);
         argv[n++] = nums[i];
     }
     argv[n++] = path;
     argv[n++] = "1";
     argv[n] = NULL;
+    /* The environment, with OpenMP (Tesseract's) held to one thread: the worker may not make
+     * threads, and OpenMP reads its limit when it is loaded, before the worker's code runs. */
+    size_t nenv = 0;
+    while (environ[nenv]) {
+        nenv++;
+    }
+    char **envp = barra_calloc(nenv + 2, sizeof(*envp));
+    if (envp == NULL) {
+        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++) {
+        if (strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) != 0) {
+            envp[k++] = environ[i];
+        }
+    }
+    envp[k] = (char *)(uintptr_t) "OMP_THREAD_LIMIT=1";
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
+        barra_free(envp);
         return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
                                strerror(errno));
     }
     pid_t pid = fork();
     if (pid < 0) {
+        barra_free(envp);
         close(out[0]);
         close(out[1]);
         return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
@@ -277,9 +309,10 @@ int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
         if (dup2(fd, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0) {
             _exit(127);
         }
-        execv(argv[0], (char *const *)(uintptr_t)argv);
+        execve(argv[0], (char *const *)(uintptr_t)argv, envp);
         _exit(127);
     }
+    barra_free(envp);
     close(out[1]);
     struct ex_frames *frames = ex_frames_new(lim);
     int64_t deadline = clock_mono_ms() + sb->wall_ms;
@@ -300,14 +333,14 @@ int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
             continue;
         }
         uint8_t chunk[65536];
-        ssize_t k = read(out[0], chunk, sizeof(chunk));
-        if (k < 0 && errno == EINTR) {
+        ssize_t got = read(out[0], chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR) {
             continue;
         }
-        if (k <= 0) {
+        if (got <= 0) {
             break;
         }
-        r = ex_frames_feed(frames, chunk, (size_t)k, sink);
+        r = ex_frames_feed(frames, chunk, (size_t)got, sink);
         if (r == 1) {
             ended = true;
             r = 0;

@@ -23,6 +23,7 @@ void ex_limits_default(struct ex_limits *l)
     l->max_members = 10000;
     l->max_text = 256u << 20;
     l->max_pages = 2000;
+    l->max_pixels = 50000000;
 }
 
 const char *ex_note_name(enum ex_note n)
@@ -136,6 +137,9 @@ int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     }
     if (starts(d, n, "%PDF-", 5)) {
         return ex_pdf(c, d, n, path);
+    }
+    if (ex_is_image(d, n)) {
+        return ex_image(c, d, n, path);
     }
     if (ex_is_mail(d, n)) {
         return ex_mail(c, d, n, path);

@@ -27,10 +27,11 @@ struct ex_limits {
     uint32_t max_members; /* members of one archive */
     uint64_t max_text;    /* bytes of text from one top-level file */
     uint32_t max_pages;   /* pages of one PDF */
+    uint64_t max_pixels;  /* of one image, read from its header before it is decoded */
 };
 
 /* The defaults of docs/files.md (100 MiB files, 1 GiB in all, 100:1, depth 5, 10,000 members,
- * 256 MiB of text, 2,000 pages). */
+ * 256 MiB of text, 2,000 pages, 50 megapixels). */
 void ex_limits_default(struct ex_limits *l);
 
 enum ex_note {

@@ -224,17 +224,30 @@ def write_all(folder, ids):
     texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
                            ("report.pdf", "page 3", "身份证号码：" + cn)]
     notes["locked.pdf"] = [("unscannable_encrypted", "locked.pdf")]
+    subprocess.run([pillow_python(), os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                  "make_images.py"), folder, hk], check=True)
+    texts["card-0.png"] = [("card-0.png", "OCR", hk)]
+    texts["photo-0.jpg"] = [("photo-0.jpg", "OCR", hk)]
+    notes["huge.png"] = [("limit_reached", "huge.png")]
     notes["broken.pdf"] = [("corrupt", "broken.pdf")]
     return texts, notes
 
 
-def reportlab_python():
-    """A Python that has ReportLab: this one, or Debian's (python3-reportlab installs there)."""
+def _python_with(module):
+    """This Python if it has `module`, else Debian's (where python3-* packages install)."""
     try:
-        import reportlab  # noqa: F401
+        __import__(module)
         return sys.executable
     except ImportError:
         return "/usr/bin/python3"
+
+
+def reportlab_python():
+    return _python_with("reportlab")
+
+
+def pillow_python():
+    return _python_with("PIL")
 
 
 def pdfs(folder, hk, cn):

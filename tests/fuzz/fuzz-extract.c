@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .max_depth = 3,
                             .max_members = 64,
                             .max_text = 1 << 20,
-                            .max_pages = 20};
+                            .max_pages = 20,
+                            .max_pixels = 1000000};
     struct seen s = {0};
     struct ex_sink sink = {.text = on_text, .note = on_note, .userdata = &s};
     (void)ex_extract(data, size, "fuzz", &lim, &sink);
