@@ -112,6 +112,19 @@ def encrypted_zip(name, data):
     return bytes(z)
 
 
+def overlapping_zip(copies=1000):
+    """A ZIP whose central directory names one compressed member (5 MiB of zeros) `copies` times
+    under different names: every entry points at the same bytes, so reading them all would
+    decompress 5 GiB from 5 KiB (the overlapping kind of zip bomb)."""
+    z = _zip([("00000.txt", b"0" * (5 << 20))])
+    cd, eocd = z.find(b"PK\x01\x02"), z.find(b"PK\x05\x06")
+    entry = z[cd:eocd]
+    entries = b"".join(entry[:46] + b"%05d" % i + b".txt" + entry[46 + 9:] for i in range(copies))
+    end = bytearray(z[eocd:])
+    struct.pack_into("<HHI", end, 8, copies, copies, len(entries))
+    return z[:cd] + entries + bytes(end)
+
+
 def encrypted_office():
     """The start of an OLE2 compound file holding an EncryptedPackage stream (what Office writes
     for a password-protected .docx)."""
@@ -191,6 +204,7 @@ def write_all(folder, ids):
     # hostile files
     files["bomb.zip"] = _zip([("zeros.txt", b"0" * (60 << 20))])
     notes["bomb.zip"] = [("limit_reached", "bomb.zip/zeros.txt")]
+    files["overlap.zip"] = overlapping_zip()  # checked by size: see test-extract.py
     files["deep.zip"] = nested_zip(8, "deep %s" % cn)
     notes["deep.zip"] = [("limit_reached", "deep.zip/level6.zip/level5.zip/level4.zip/level3.zip")]
     files["laughs.docx"] = docx(["&lol9;"], doctype='<!DOCTYPE lolz [<!ENTITY lol "lol">'

@@ -57,6 +57,11 @@ def main():
                   "%s: nothing is read past a refusal" % name)
         if name in texts:
             check(not got_notes, "%s: no notes for a sound file: %s" % (name, got_notes))
+    # A ZIP whose 1,000 directory entries all point at one member is read as what it holds (one
+    # member, read in order), never as 5 GiB.
+    rc, rows, _ = dump(os.path.join(tmp, "overlap.zip"))
+    total = sum(len(r["text"]) for r in rows if "text" in r)
+    check(rc == 0 and total <= 6 << 20, "overlapping entries are not decompressed again (%d bytes)" % total)
     # In a worker process: the same, piece for piece.
     for name in sorted(set(texts) | set(notes)):
         _, inside, _ = dump(os.path.join(tmp, name))
