@@ -60,6 +60,49 @@ bool ex_is_image(const uint8_t *d, size_t n)
     return n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0;
 }
 
+/* Reads pix and hands the text on at `where`. */
+static int recognise(struct ex_ctx *c, PIX *pix, const char *path, const char *where)
+{
+    TessBaseAPISetImage2(ocr, pix);
+    char *text = TessBaseAPIGetUTF8Text(ocr);
+    if (text && text[0]) {
+        (void)ex_emit(c, path, where, text, strlen(text));
+    }
+    TessDeleteText(text);
+    TessBaseAPIClear(ocr);
+    return c->stop;
+}
+
+int ex_ocr_rgb(struct ex_ctx *c, const uint32_t *argb, int w, int h, int stride, const char *path,
+               const char *where)
+{
+    ex_ocr_warm_up();
+    if (ocr == NULL) {
+        ex_notef(c, path, EX_NOTE_UNSUPPORTED,
+                 "%s is a picture, and the OCR models are not "
+                 "installed",
+                 where);
+        return 0;
+    }
+    PIX *pix = pixCreate(w, h, 32);
+    if (pix == NULL) {
+        return c->stop = -BARRA_ENOMEM;
+    }
+    l_uint32 *data = pixGetData(pix);
+    l_int32 wpl = pixGetWpl(pix);
+    for (int y = 0; y < h; y++) {
+        const uint32_t *row =
+            (const uint32_t *)((const uint8_t *)argb + (size_t)y * (size_t)stride);
+        for (int x = 0; x < w; x++) { /* 0xAARRGGBB to leptonica's 0xRRGGBBAA */
+            data[(size_t)y * (size_t)wpl + (size_t)x] = (row[x] & 0xffffffu) << 8;
+        }
+    }
+    (void)pixSetResolution(pix, 200, 200);
+    int r = recognise(c, pix, path, where);
+    pixDestroy(&pix);
+    return r;
+}
+
 int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
     ex_ocr_warm_up();
@@ -84,13 +127,7 @@ int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
         ex_notef(c, path, EX_NOTE_CORRUPT, "an image that cannot be decoded");
         return 0;
     }
-    TessBaseAPISetImage2(ocr, pix);
-    char *text = TessBaseAPIGetUTF8Text(ocr);
-    if (text && text[0]) {
-        (void)ex_emit(c, path, "OCR", text, strlen(text));
-    }
-    TessDeleteText(text);
-    TessBaseAPIClear(ocr);
+    int r = recognise(c, pix, path, "OCR");
     pixDestroy(&pix);
-    return c->stop;
+    return r;
 }

@@ -56,6 +56,9 @@ void ex_html_text(const char *s, size_t n, struct buf *out);
 /* Images through OCR (extract-image.c). */
 bool ex_is_image(const uint8_t *d, size_t n);
 int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* OCR of a rendered picture (cairo's ARGB32 rows, `stride` bytes apart): a scanned PDF page. */
+int ex_ocr_rgb(struct ex_ctx *c, const uint32_t *argb, int w, int h, int stride, const char *path,
+               const char *where);
 /* Loads the OCR models (the worker does it before confining itself when its file is an image). */
 void ex_ocr_warm_up(void);
 

@@ -234,15 +234,16 @@ def write_all(folder, ids):
     for name, data in files.items():
         with open(os.path.join(folder, name), "wb") as f:
             f.write(data)
-    pdfs(folder, hk, cn)
-    texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
-                           ("report.pdf", "page 3", "身份证号码：" + cn)]
-    notes["locked.pdf"] = [("unscannable_encrypted", "locked.pdf")]
     subprocess.run([pillow_python(), os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "make_images.py"), folder, hk], check=True)
     texts["card-0.png"] = [("card-0.png", "OCR", hk)]
     texts["photo-0.jpg"] = [("photo-0.jpg", "OCR", hk)]
     notes["huge.png"] = [("limit_reached", "huge.png")]
+    pdfs(folder, hk, cn, os.path.join(folder, "card-0.png"))
+    texts["scan.pdf"] = [("scan.pdf", "page 1", hk)]
+    texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
+                           ("report.pdf", "page 3", "身份证号码：" + cn)]
+    notes["locked.pdf"] = [("unscannable_encrypted", "locked.pdf")]
     notes["broken.pdf"] = [("corrupt", "broken.pdf")]
     return texts, notes
 
@@ -264,6 +265,7 @@ def pillow_python():
     return _python_with("PIL")
 
 
-def pdfs(folder, hk, cn):
+def pdfs(folder, hk, cn, card=None):
     subprocess.run([reportlab_python(), os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                     "make_pdfs.py"), folder, hk, cn], check=True)
+                                                     "make_pdfs.py"), folder, hk, cn]
+                   + ([card] if card else []), check=True)

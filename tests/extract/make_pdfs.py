@@ -3,7 +3,9 @@
 (ReportLab's invariant mode: no dates, no random ids): Chinese in the standard CID fonts (no font
 embedded; readers map them with poppler-data), a password-protected copy and a truncated one.
 
-    make_pdfs.py FOLDER HKID CNID"""
+    make_pdfs.py FOLDER HKID CNID [CARD_IMAGE]
+
+With CARD_IMAGE, also scan.pdf: a page that is only that picture, as a scanner makes it."""
 
 import os
 import sys
@@ -33,8 +35,17 @@ def report(path, hk, cn, encrypt=None):
     c.save()
 
 
+def scan(path, image):
+    c = canvas.Canvas(path, invariant=1)
+    c.drawImage(image, 36, 300, width=540, height=315)
+    c.showPage()
+    c.save()
+
+
 def main():
     folder, hk, cn = sys.argv[1:4]
+    if len(sys.argv) > 4:
+        scan(os.path.join(folder, "scan.pdf"), sys.argv[4])
     report(os.path.join(folder, "report.pdf"), hk, cn)
     report(os.path.join(folder, "locked.pdf"), hk, cn,
            encrypt=StandardEncryption("secret-password", canPrint=0))
