@@ -11,7 +11,7 @@ libsqlite3-dev sqlite3 python3-cryptography
 libmicrohttpd-dev libcurl4-openssl-dev apache2 wrk curl
 libarchive-dev libexpat1-dev libmagic-dev libseccomp-dev libpoppler-glib-dev poppler-data
 python3-reportlab libtesseract-dev libleptonica-dev tesseract-ocr-chi-tra tesseract-ocr-chi-sim
-tesseract-ocr-eng tesseract-ocr-osd python3-pil fonts-wqy-zenhei
+tesseract-ocr-eng tesseract-ocr-osd python3-pil fonts-wqy-zenhei libgsf-1-dev
 python3
 "
 

@@ -62,6 +62,10 @@ int ex_ocr_rgb(struct ex_ctx *c, const uint32_t *argb, int w, int h, int stride,
 /* Loads the OCR models (the worker does it before confining itself when its file is an image). */
 void ex_ocr_warm_up(void);
 
+/* Outlook messages (extract-msg.c): an OLE2 file with MAPI property streams. */
+bool ex_is_msg(const uint8_t *d, size_t n);
+int ex_msg(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+
 /* PDF (extract-pdf.c). */
 int ex_pdf(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 

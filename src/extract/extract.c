@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "extract/extract-int.h"
@@ -53,7 +54,30 @@ int ex_emit(struct ex_ctx *c, const char *path, const char *where, const char *t
         return 0;
     }
     c->text += len;
-    c->stop = c->sink->text(c->sink->userdata, path, where, text, len);
+    if (utf8_is_valid(text, len) && memchr(text, '\0', len) == NULL) {
+        c->stop = c->sink->text(c->sink->userdata, path, where, text, len);
+        return c->stop;
+    }
+    /* What a library or a decoder gave back is not always clean: NUL becomes a space and a bad
+     * sequence U+FFFD, so that the sink only ever sees valid UTF-8 text. */
+    struct buf clean;
+    buf_init(&clean, 0);
+    const uint8_t *p = (const uint8_t *)text, *end = p + len;
+    while (p < end) {
+        uint32_t cp;
+        size_t k = utf8_decode(p, end, &cp);
+        if (*p == 0) {
+            (void)buf_append_char(&clean, ' ');
+        } else if (k == 1 && *p >= 0x80) {
+            (void)buf_append_str(&clean, "\xef\xbf\xbd");
+        } else {
+            (void)buf_append(&clean, p, k);
+        }
+        p += k;
+    }
+    c->stop = clean.err ? -BARRA_ENOMEM
+                        : c->sink->text(c->sink->userdata, path, where, clean.data, clean.len);
+    buf_done(&clean);
     return c->stop;
 }
 
@@ -129,6 +153,8 @@ int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     if (starts(d, n, ole, 8)) {
         if (encrypted_office(d, n)) {
             ex_notef(c, path, EX_NOTE_ENCRYPTED, "a password-protected Office document");
+        } else if (ex_is_msg(d, n)) {
+            return ex_msg(c, d, n, path);
         } else {
             ex_notef(c, path, EX_NOTE_UNSUPPORTED,
                      "a legacy Office (OLE2) file: save it as .docx, .xlsx or .pptx");

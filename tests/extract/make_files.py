@@ -169,8 +169,8 @@ def eml(hk, cn, attachment):
     return msg.as_bytes()
 
 
-def write_all(folder, ids):
-    """Writes every file into folder; returns {file name: [(path, where, substring), ...]} of the
+def write_all(folder, ids, make_msg=None):
+    """Writes every file into folder (an Outlook message too when given the make-msg tool); returns {file name: [(path, where, substring), ...]} of the
     text each must yield, and {file name: [(note kind, path substring)]} of the notes."""
     os.makedirs(folder, exist_ok=True)
     hk, cn, mo = ids["hk"], ids["cn"], ids["mo"]
@@ -240,6 +240,14 @@ def write_all(folder, ids):
     texts["photo-0.jpg"] = [("photo-0.jpg", "OCR", hk)]
     notes["huge.png"] = [("limit_reached", "huge.png")]
     pdfs(folder, hk, cn, os.path.join(folder, "card-0.png"))
+    if make_msg:
+        subprocess.run([make_msg, os.path.join(folder, "outlook.msg"), "員工資料 %s" % hk,
+                        "Resident ID %s" % cn, "staff.docx", os.path.join(folder, "staff.docx")],
+                       check=True)
+        texts["outlook.msg"] = [("outlook.msg", "headers", "Subject: 員工資料 %s" % hk),
+                                ("outlook.msg", "headers", "From: 陳大文"),
+                                ("outlook.msg", "body", "Resident ID %s" % cn),
+                                ("outlook.msg/staff.docx", "paragraph 2", hk)]
     texts["scan.pdf"] = [("scan.pdf", "page 1", hk)]
     texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
                            ("report.pdf", "page 3", "身份证号码：" + cn)]

@@ -5,7 +5,7 @@ out at its path and place; hostile files (a zip bomb, archives nested too deep, 
 DOCTYPE, a truncated archive, encrypted members and documents) give their notes and nothing
 worse; limits given on the command line are obeyed.
 
-    test-extract.py EXTRACT-DUMP"""
+    test-extract.py EXTRACT-DUMP [MAKE-MSG]"""
 
 import json
 import os
@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_files  # noqa: E402
 
 DUMP = os.path.abspath(sys.argv[1])
+MAKE_MSG = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 # Valid identifiers, their check digits from tests/corpus (computed independently of Barra).
 IDS = {"hk": "A123456(3)", "cn": "11010519491231002X", "mo": "1234567(8)"}
 checks = failures = 0
@@ -39,7 +40,7 @@ def dump(path, *limits, isolated=False, env=None):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="barra-extract-")
-    texts, notes = make_files.write_all(tmp, IDS)
+    texts, notes = make_files.write_all(tmp, IDS, MAKE_MSG)
     for name in sorted(set(texts) | set(notes)):
         rc, rows, err = dump(os.path.join(tmp, name))
         check(rc == 0, "%s: extract-dump exits 0 (%d) %s" % (name, rc, err[-300:]))

@@ -166,6 +166,15 @@ def extract_seeds():
             seeds[name] = open(os.path.join(tmp, name), "rb").read()
     for name, data in seeds.items():
         write("extract", name, data)
+    # An Outlook message, written by the tests' libgsf tool when it has been built.
+    tool = os.path.join(ROOT, "build", "tests", "make-msg")
+    if os.path.exists(tool):
+        with tempfile.TemporaryDirectory() as tmp:
+            docx = os.path.join(tmp, "s.docx")
+            with open(docx, "wb") as f:
+                f.write(mf.docx(["HKID " + ids["hk"]]))
+            subprocess.run([tool, os.path.join(OUT, "extract", "outlook.msg"), "Subject " + ids["hk"],
+                            "body " + ids["cn"], "s.docx", docx], check=True)
     # The worker's frames (src/extract/extract-frames.c): text, a note, the end; and broken ones.
     def s(b):
         return len(b).to_bytes(4, "little") + b
