@@ -221,23 +221,21 @@ void ex_html_text(const char *s, size_t n, struct buf *out)
             }
             size_t tl = (size_t)(close - (s + i));
             /* Blocks end lines, cells are apart, inline tags (b, span, a, ...) join. */
-            static const char *const blocks[] = {"p",  "/p", "br", "div", "/div",  "tr",    "li",
-                                                 "h1", "h2", "h3", "h4",  "table", "/table"};
-            static const char *const cells[] = {"td", "th", "/td", "/th"};
+            static const struct {
+                const char *tag;
+                char sep;
+            } seps[] = {{"p", '\n'},      {"/p", '\n'}, {"br", '\n'}, {"div", '\n'},
+                        {"/div", '\n'},   {"tr", '\n'}, {"li", '\n'}, {"h1", '\n'},
+                        {"h2", '\n'},     {"h3", '\n'}, {"h4", '\n'}, {"table", '\n'},
+                        {"/table", '\n'}, {"td", '\t'}, {"th", '\t'}, {"/td", '\t'},
+                        {"/th", '\t'}};
             char sepc = '\0';
-            for (size_t k = 0; k < sizeof(blocks) / sizeof(blocks[0]) && !sepc; k++) {
-                size_t bl = strlen(blocks[k]);
-                sepc = tl > bl && strncasecmp(s + i + 1, blocks[k], bl) == 0 &&
-                               !isalnum((unsigned char)s[i + 1 + bl])
-                           ? '\n'
-                           : '\0';
-            }
-            for (size_t k = 0; k < sizeof(cells) / sizeof(cells[0]) && !sepc; k++) {
-                size_t cl = strlen(cells[k]);
-                sepc = tl > cl && strncasecmp(s + i + 1, cells[k], cl) == 0 &&
-                               !isalnum((unsigned char)s[i + 1 + cl])
-                           ? '\t'
-                           : '\0';
+            for (size_t k = 0; k < sizeof(seps) / sizeof(seps[0]) && !sepc; k++) {
+                size_t bl = strlen(seps[k].tag);
+                if (tl > bl && strncasecmp(s + i + 1, seps[k].tag, bl) == 0 &&
+                    !isalnum((unsigned char)s[i + 1 + bl])) {
+                    sepc = seps[k].sep;
+                }
             }
             static const char *const skipped[] = {"script", "style"};
             for (size_t k = 0; k < 2; k++) {

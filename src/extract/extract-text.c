@@ -125,32 +125,13 @@ static int emit_pieces(struct ex_ctx *c, const char *path, const char *s, size_t
     return c->stop;
 }
 
-/* UTF-8 with bad bytes that no other encoding explains: read with each bad sequence replaced by
- * U+FFFD, and noted, so that what is readable is still classified. */
+/* UTF-8 with bad bytes that no other encoding explains: noted, and handed on as it is (ex_emit
+ * replaces each bad sequence with U+FFFD), so that what is readable is still classified. */
 static int lossy_utf8(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
-    struct buf out;
-    buf_init(&out, c->lim->max_file * 3 + 16);
-    size_t bad = 0;
-    const uint8_t *p = d, *end = d + n;
-    while (p < end && !out.err) {
-        uint32_t cp;
-        size_t k = utf8_decode(p, end, &cp);
-        if (k == 1 && p[0] >= 0x80) {
-            bad++;
-            (void)buf_append_str(&out, "\xef\xbf\xbd");
-        } else {
-            (void)buf_append(&out, p, k);
-        }
-        p += k;
-    }
     ex_notef(c, path, EX_NOTE_CORRUPT,
-             "invalid UTF-8 (%zu bad sequences), and not GB18030 or Big5 either: read with them "
-             "replaced",
-             bad);
-    int r = out.err ? (c->stop = -BARRA_ENOMEM) : emit_pieces(c, path, out.data, out.len);
-    buf_done(&out);
-    return r;
+             "invalid UTF-8, and not GB18030 or Big5 either: read with the bad bytes replaced");
+    return emit_pieces(c, path, (const char *)d, n);
 }
 
 int ex_text(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
