@@ -553,7 +553,8 @@ static int run_dfa(struct barra_scanner *s, const struct det_window *w, const st
 /* ---- digit triggers ---- */
 
 /* Whether a short digit run may belong to something longer: a mask or bracket next to it, two
- * letters or a letter after a non-ASCII character right before it ("AB1234", "粤B12345"), a '+' or
+ * letters or a letter after a non-ASCII character right before it ("AB1234", "粤B12345", "粤
+ * B12345"), a '+' or
  * '(' before it, or a separator joining it to more digits ("9123 4567", "+853 6612") or to letters
  * by a dash ("MA-12-34"). Short runs without that ("3点", "500元", "10:30", "room 12", "Q3") are
  * most of the digits in chat and are dismissed here. */
@@ -584,7 +585,10 @@ static bool short_run_may_join(const struct det_window *w, size_t t, size_t r)
         return false;
     }
     if (det_is_alpha(prev)) {
-        return det_is_alpha(prev2) || prev2 >= 0x80;
+        uint32_t prev3;
+        size_t at3;
+        return det_is_alpha(prev2) || prev2 >= 0x80 ||
+               (prev2 == ' ' && char_before(w, at2, &prev3, &at3) && prev3 >= 0x80); /* 粤 B12345 */
     }
     /* Joined to digits, or to letters by a dash or dot ("MA-12", "京A·12345"), or after a space to
      * capitals ("AB 1234"; "room 12" is no plate). */

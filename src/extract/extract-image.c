@@ -105,13 +105,7 @@ int ex_ocr_rgb(struct ex_ctx *c, const uint32_t *argb, int w, int h, int stride,
 
 int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
-    ex_ocr_warm_up();
-    if (ocr == NULL) {
-        ex_notef(c, path, EX_NOTE_UNSUPPORTED,
-                 "an image, and the OCR models (tesseract-ocr-chi-tra, -chi-sim, -eng) are not "
-                 "installed");
-        return 0;
-    }
+    /* The size first: the models are large, and a picture too big is not read at all. */
     l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
     if (pixReadHeaderMem(d, n, &format, &w, &h, &bps, &spp, &cmap) != 0 || w <= 0 || h <= 0) {
         ex_notef(c, path, EX_NOTE_CORRUPT, "an image whose header cannot be read");
@@ -120,6 +114,13 @@ int ex_image(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     if ((uint64_t)w * (uint64_t)h > c->lim->max_pixels) {
         ex_notef(c, path, EX_NOTE_LIMIT, "an image of %d x %d pixels, more than the %llu allowed",
                  w, h, (unsigned long long)c->lim->max_pixels);
+        return 0;
+    }
+    ex_ocr_warm_up();
+    if (ocr == NULL) {
+        ex_notef(c, path, EX_NOTE_UNSUPPORTED,
+                 "an image, and the OCR models (tesseract-ocr-chi-tra, -chi-sim, -eng) are not "
+                 "installed");
         return 0;
     }
     PIX *pix = pixReadMem(d, n);

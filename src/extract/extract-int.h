@@ -62,9 +62,23 @@ int ex_ocr_rgb(struct ex_ctx *c, const uint32_t *argb, int w, int h, int stride,
 /* Loads the OCR models (the worker does it before confining itself when its file is an image). */
 void ex_ocr_warm_up(void);
 
-/* Outlook messages (extract-msg.c): an OLE2 file with MAPI property streams. */
-bool ex_is_msg(const uint8_t *d, size_t n);
-int ex_msg(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
+/* Lists of strings (extract-cells.c): shared strings, sheet names, column headers. */
+struct ex_strings {
+    char **v;
+    size_t n, cap;
+};
+int ex_strings_add(struct ex_strings *s, const char *text, size_t len);
+void ex_strings_free(struct ex_strings *s);
+
+/* One spreadsheet cell (1-based row and column, at most EX_MAX_COLS columns), emitted at
+ * "Sheet!B2". Row 1 holds the column headers: they are kept in `header` and carried as the
+ * context of the later cells below them ("身份證號碼: A123456(3)"). */
+enum { EX_MAX_COLS = 16384 };
+int ex_cell(struct ex_ctx *c, struct ex_strings *header, const char *path, const char *sheet,
+            unsigned row, unsigned col, const char *value, size_t len);
+
+/* OLE2 compound files (extract-ole.c): Outlook messages, Word and Excel 97–2003 documents. */
+int ex_ole(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);
 
 /* PDF (extract-pdf.c). */
 int ex_pdf(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path);

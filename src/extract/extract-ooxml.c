@@ -17,7 +17,7 @@
 
 #include "core/banned.h"
 
-enum { MAX_SHARED = 1 << 20, MAX_COLS = 16384 };
+enum { MAX_SHARED = 1 << 20 };
 
 struct xml_run {
     struct ex_ctx *c;
@@ -238,34 +238,6 @@ static int slides(struct ex_ctx *c, const struct ex_part *parts, size_t n, const
 
 /* ---- Excel: shared strings, sheet names, cells ---- */
 
-struct strings {
-    char **v;
-    size_t n, cap;
-};
-
-static void strings_free(struct strings *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        barra_free(s->v[i]);
-    }
-    barra_free(s->v);
-    memset(s, 0, sizeof(*s));
-}
-
-static int strings_add(struct strings *s, const char *text, size_t len)
-{
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        char **nv = barra_reallocarray(s->v, ncap, sizeof(*nv));
-        if (nv == NULL) {
-            return -BARRA_ENOMEM;
-        }
-        s->v = nv;
-        s->cap = ncap;
-    }
-    return (s->v[s->n++] = barra_strndup(text ? text : "", len)) ? 0 : -BARRA_ENOMEM;
-}
-
 /* sharedStrings.xml: <si> items, each the text of its <t> runs. */
 static void sst_start(struct xml_run *r, const char *name, const char **attrs)
 {
@@ -279,22 +251,22 @@ static void sst_start(struct xml_run *r, const char *name, const char **attrs)
 
 static void sst_end(struct xml_run *r, const char *name)
 {
-    struct strings *s = r->state;
+    struct ex_strings *s = r->state;
     if (strcmp(name, "t") == 0) {
         r->in_text = false;
     } else if (strcmp(name, "si") == 0 && s->n < MAX_SHARED &&
-               strings_add(s, r->text.data, r->text.len) < 0) {
+               ex_strings_add(s, r->text.data, r->text.len) < 0) {
         r->c->stop = -BARRA_ENOMEM;
         XML_StopParser(r->p, XML_FALSE);
     }
 }
 
 struct sheet_state {
-    const struct strings *shared;
+    const struct ex_strings *shared;
     const char *sheet;
-    struct strings header; /* row 1, by column */
-    char ref[16];          /* the cell being read: "B2" */
-    char type[16];         /* its t attribute */
+    struct ex_strings header; /* row 1, by column */
+    char ref[16];             /* the cell being read: "B2" */
+    char type[16];            /* its t attribute */
     bool in_value, in_inline;
 };
 
@@ -302,7 +274,7 @@ static unsigned column_of(const char *ref, unsigned *row)
 {
     unsigned col = 0;
     const char *p = ref;
-    while (*p >= 'A' && *p <= 'Z' && col < MAX_COLS) {
+    while (*p >= 'A' && *p <= 'Z' && col <= EX_MAX_COLS) {
         col = col * 26 + (unsigned)(*p - 'A' + 1);
         p++;
     }
@@ -338,34 +310,9 @@ static void sheet_cell(struct xml_run *r, struct sheet_state *s)
         value = s->shared->v[i];
         len = strlen(value);
     }
-    if (len == 0 || s->ref[0] == '\0') {
-        return;
-    }
-    unsigned row = 0, col = column_of(s->ref, &row);
-    if (row == 1 && col >= 1 && col <= MAX_COLS) {
-        while (s->header.n < col) {
-            if (strings_add(&s->header, "", 0) < 0) {
-                r->c->stop = -BARRA_ENOMEM;
-                return;
-            }
-        }
-        barra_free(s->header.v[col - 1]);
-        s->header.v[col - 1] = barra_strndup(value, len);
-    }
-    char where[400];
-    (void)snprintf(where, sizeof(where), "%s!%s", s->sheet, s->ref);
-    const char *head = row > 1 && col >= 1 && col <= s->header.n ? s->header.v[col - 1] : NULL;
-    if (head && head[0]) { /* the column's header is the cell's context */
-        struct buf t;
-        buf_init(&t, 0);
-        (void)buf_printf(&t, "%s: ", head);
-        (void)buf_append(&t, value, len);
-        if (!t.err) {
-            (void)ex_emit(r->c, r->path, where, t.data, t.len);
-        }
-        buf_done(&t);
-    } else {
-        (void)ex_emit(r->c, r->path, where, value, len);
+    if (s->ref[0] != '\0') {
+        unsigned row = 0, col = column_of(s->ref, &row);
+        (void)ex_cell(r->c, &s->header, r->path, s->sheet, row, col, value, len);
     }
 }
 
@@ -386,7 +333,7 @@ static void sheet_end(struct xml_run *r, const char *name)
 
 /* workbook.xml's sheets (name, relationship id) and its .rels (id -> target) */
 struct book_state {
-    struct strings names, ids, rel_ids, targets;
+    struct ex_strings names, ids, rel_ids, targets;
 };
 
 static void book_start(struct xml_run *r, const char *name, const char **attrs)
@@ -395,11 +342,12 @@ static void book_start(struct xml_run *r, const char *name, const char **attrs)
     const char *n = attr(attrs, "name"), *id = attr(attrs, "id"), *target = attr(attrs, "Target");
     int e = 0;
     if (strcmp(name, "sheet") == 0 && n && id) {
-        e = strings_add(&b->names, n, strlen(n)) < 0 || strings_add(&b->ids, id, strlen(id)) < 0;
+        e = ex_strings_add(&b->names, n, strlen(n)) < 0 ||
+            ex_strings_add(&b->ids, id, strlen(id)) < 0;
     } else if (strcmp(name, "Relationship") == 0 && attr(attrs, "Id") && target) {
         const char *rid = attr(attrs, "Id");
-        e = strings_add(&b->rel_ids, rid, strlen(rid)) < 0 ||
-            strings_add(&b->targets, target, strlen(target)) < 0;
+        e = ex_strings_add(&b->rel_ids, rid, strlen(rid)) < 0 ||
+            ex_strings_add(&b->targets, target, strlen(target)) < 0;
     }
     if (e) {
         r->c->stop = -BARRA_ENOMEM;
@@ -414,7 +362,7 @@ static void no_end(struct xml_run *r, const char *name)
 
 static int excel(struct ex_ctx *c, const struct ex_part *parts, size_t n, const char *path)
 {
-    struct strings shared = {0};
+    struct ex_strings shared = {0};
     struct book_state book = {0};
     const struct ex_part *p;
     if ((p = find(parts, n, "xl/sharedStrings.xml"))) {
@@ -458,13 +406,13 @@ static int excel(struct ex_ctx *c, const struct ex_part *parts, size_t n, const 
         buf_init(&r.text, c->lim->max_file);
         (void)parse(&r, p, name + 3);
         buf_done(&r.text);
-        strings_free(&s.header);
+        ex_strings_free(&s.header);
     }
-    strings_free(&shared);
-    strings_free(&book.names);
-    strings_free(&book.ids);
-    strings_free(&book.rel_ids);
-    strings_free(&book.targets);
+    ex_strings_free(&shared);
+    ex_strings_free(&book.names);
+    ex_strings_free(&book.ids);
+    ex_strings_free(&book.rel_ids);
+    ex_strings_free(&book.targets);
     return c->stop;
 }
 

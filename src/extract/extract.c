@@ -153,13 +153,9 @@ int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     if (starts(d, n, ole, 8)) {
         if (encrypted_office(d, n)) {
             ex_notef(c, path, EX_NOTE_ENCRYPTED, "a password-protected Office document");
-        } else if (ex_is_msg(d, n)) {
-            return ex_msg(c, d, n, path);
-        } else {
-            ex_notef(c, path, EX_NOTE_UNSUPPORTED,
-                     "a legacy Office (OLE2) file: save it as .docx, .xlsx or .pptx");
+            return 0;
         }
-        return 0;
+        return ex_ole(c, d, n, path);
     }
     if (starts(d, n, "%PDF-", 5)) {
         return ex_pdf(c, d, n, path);

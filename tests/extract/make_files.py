@@ -1,17 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """Generates the extraction tests' files with known text in known places: Office Open XML
 documents written part by part (the XML Word, Excel and PowerPoint write, reduced to what readers
-need), archives, the encodings Chinese text comes in, and hostile files. Deterministic: the same
-bytes every run (fixed timestamps, no randomness)."""
+need), the same text saved by LibreOffice as Word and Excel 97–2003 and 2007+ files and as PDF,
+archives, the encodings Chinese text comes in, and hostile files. Deterministic text: the same
+content every run (fixed timestamps, no randomness; LibreOffice stamps its own save time)."""
 
 import gzip
 import hashlib
 import io
 import os
+import shutil
 import struct
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -89,6 +92,78 @@ def pptx(slides, notes=None):
         members.append(("ppt/notesSlides/notesSlide%d.xml" % i, "<p:notes %s><a:p><a:r><a:t>%s</a:t>"
                         "</a:r></a:p></p:notes>" % (a, escape(text))))
     return _zip(members)
+
+
+_office_profile = None
+
+
+def libreoffice(sources, fmt, infilter):
+    """Converts each source file with LibreOffice (headless, with a profile of its own for this
+    run) into format `fmt` ("doc", "xls", "docx", "xlsx", "pdf"), beside it; infilter reads the
+    sources ("Text (encoded):UTF8,LF,,," for text, "CSV:44,34,76,1" for UTF-8 CSV). Returns the
+    new files' paths."""
+    global _office_profile
+    if _office_profile is None:
+        _office_profile = tempfile.mkdtemp(prefix="barra-office-")
+    folder = os.path.dirname(os.path.abspath(sources[0]))
+    p = subprocess.run(["soffice", "-env:UserInstallation=file://" + _office_profile, "--headless",
+                        "--infilter=" + infilter, "--convert-to", fmt, "--outdir", folder]
+                       + list(sources), capture_output=True, text=True, timeout=600)
+    out = [os.path.splitext(os.path.abspath(s))[0] + "." + fmt for s in sources]
+    missing = [o for o in out if not os.path.exists(o)]
+    if p.returncode != 0 or missing:
+        raise RuntimeError("LibreOffice did not write %s: %s" % (missing, p.stderr[-400:]))
+    return out
+
+
+TEXT_IN, CSV_IN = "Text (encoded):UTF8,LF,,,", "CSV:44,34,76,1"
+
+
+def office_files(folder, hk, cn, mo):
+    """Word and Excel 97–2003 files (and a 2007+ .xlsx and a PDF) saved by LibreOffice from text
+    and CSV: {file name: [(path, where, substring)]}."""
+    work = tempfile.mkdtemp(prefix="barra-office-src-")
+    with open(os.path.join(work, "letter.txt"), "w", encoding="utf-8") as f:
+        f.write("員工資料\n身份證號碼：%s\nResident ID %s\n" % (hk, cn))
+    with open(os.path.join(work, "roster.csv"), "w", encoding="utf-8") as f:
+        f.write("姓名,身份證號碼,Resident ID,Phone\n陳大文,%s,%s,85361234567\n李小明,%s,,28123456\n"
+                % (hk, cn, mo))
+    made = libreoffice([os.path.join(work, "letter.txt")], "doc", TEXT_IN)
+    made += libreoffice([os.path.join(work, "roster.csv")], "xls", CSV_IN)
+    for path in made:
+        shutil.copy(path, folder)
+    shutil.rmtree(work, ignore_errors=True)
+    with open(os.path.join(folder, "letter.doc"), "rb") as f:
+        doc = bytearray(f.read())
+    with open(os.path.join(folder, "roster.xls"), "rb") as f:
+        xls = bytearray(f.read())
+    with open(os.path.join(folder, "locked.doc"), "wb") as f:
+        f.write(encrypted_doc(doc))
+    with open(os.path.join(folder, "locked.xls"), "wb") as f:
+        f.write(encrypted_xls(xls))
+    return {"letter.doc": [("letter.doc", "paragraph 2", "身份證號碼：" + hk),
+                           ("letter.doc", "paragraph 3", "Resident ID " + cn)],
+            "roster.xls": [("roster.xls", "roster!B2", "身份證號碼: " + hk),
+                           ("roster.xls", "roster!C2", "Resident ID: " + cn),
+                           ("roster.xls", "roster!D2", "Phone: 85361234567"),
+                           ("roster.xls", "roster!B3", "身份證號碼: " + mo)]}
+
+
+def encrypted_doc(doc):
+    """The Word file with its FIB's fEncrypted flag (0x0100 of the flags at 0x0A) set, as Word
+    sets it on a password-protected document (LibreOffice cannot save one from the command
+    line)."""
+    fib = doc.index(b"\xec\xa5")  # wIdent, at the start of the WordDocument stream
+    doc[fib + 0x0B] |= 0x01
+    return bytes(doc)
+
+
+def encrypted_xls(xls):
+    """The Excel file with the record after the workbook's BOF turned into FILEPASS (0x002F), where
+    Excel writes it in a password-protected workbook."""
+    bof = xls.index(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BOF, BIFF8, workbook globals
+    xls[bof + 20:bof + 22] = b"\x2f\x00"
+    return bytes(xls)
 
 
 def tar_gz(members):
@@ -248,6 +323,9 @@ def write_all(folder, ids, make_msg=None):
                                 ("outlook.msg", "headers", "From: 陳大文"),
                                 ("outlook.msg", "body", "Resident ID %s" % cn),
                                 ("outlook.msg/staff.docx", "paragraph 2", hk)]
+    texts.update(office_files(folder, hk, cn, mo))
+    notes["locked.doc"] = [("unscannable_encrypted", "locked.doc")]
+    notes["locked.xls"] = [("unscannable_encrypted", "locked.xls")]
     texts["scan.pdf"] = [("scan.pdf", "page 1", hk)]
     texts["report.pdf"] = [("report.pdf", "page 1", hk), ("report.pdf", "page 2", "身份證號碼：" + hk),
                            ("report.pdf", "page 3", "身份证号码：" + cn)]

@@ -139,6 +139,28 @@ def dingtalk_stream_seeds():
                                                           else b"\x7e" + len(data).to_bytes(2, "big")) + data)
 
 
+# Which extractor's own fuzz target (tests/fuzz/fuzz-extract-one.c) each seed also feeds.
+EXTRACTOR_OF = {"docx": "archive", "xlsx": "archive", "pptx": "archive", "nested.zip": "archive",
+                "export.tar.gz": "archive", "secret.zip": "archive", "laughs.docx": "archive",
+                "gb18030.txt": "text", "utf16.txt": "text", "locked.docx": "ole", "letter.doc": "ole",
+                "roster.xls": "ole", "message.eml": "mail", "page.html": "mail", "report.pdf": "pdf",
+                "locked.pdf": "pdf", "tiny.png": "image"}
+
+
+def tiny_png():
+    """A 48×16 greyscale PNG of stripes: small enough for OCR to finish at once."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+    rows = b"".join(b"\0" + bytes(255 if (x // 4 + y // 4) % 2 else 0 for x in range(48))
+                    for y in range(16))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 48, 16, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
 def extract_seeds():
     """Small files of each kind the extractors read, from the extraction tests' generator."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "extract"))
@@ -164,8 +186,15 @@ def extract_seeds():
         mf.pdfs(tmp, ids["hk"], ids["cn"])
         for name in ("report.pdf", "locked.pdf"):
             seeds[name] = open(os.path.join(tmp, name), "rb").read()
+    # Word and Excel 97–2003 files saved by LibreOffice.
+    with tempfile.TemporaryDirectory() as tmp:
+        mf.office_files(tmp, ids["hk"], ids["cn"], ids["mo"])
+        for name in ("letter.doc", "roster.xls"):
+            seeds[name] = open(os.path.join(tmp, name), "rb").read()
+    seeds["tiny.png"] = tiny_png()
     for name, data in seeds.items():
         write("extract", name, data)
+        write("extract-" + EXTRACTOR_OF[name], name, data)
     # An Outlook message, written by the tests' libgsf tool when it has been built.
     tool = os.path.join(ROOT, "build", "tests", "make-msg")
     if os.path.exists(tool):
@@ -175,6 +204,7 @@ def extract_seeds():
                 f.write(mf.docx(["HKID " + ids["hk"]]))
             subprocess.run([tool, os.path.join(OUT, "extract", "outlook.msg"), "Subject " + ids["hk"],
                             "body " + ids["cn"], "s.docx", docx], check=True)
+            write("extract-ole", "outlook.msg", open(os.path.join(OUT, "extract", "outlook.msg"), "rb").read())
     # The worker's frames (src/extract/extract-frames.c): text, a note, the end; and broken ones.
     def s(b):
         return len(b).to_bytes(4, "little") + b
