@@ -8,7 +8,6 @@
  * with their column's header as context. */
 #include "config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -249,11 +248,12 @@ static void put_text(struct sheet *s, uint32_t row, uint32_t col, const char *v,
 static void put_number(struct sheet *s, uint32_t row, uint32_t col, double v)
 {
     char t[40];
-    if (!isfinite(v)) {
+    if (v != v || v - v != 0) { /* NaN or infinite */
         return;
     }
-    int k = v == floor(v) && fabs(v) < 1e15 ? snprintf(t, sizeof(t), "%.0f", v)
-                                            : snprintf(t, sizeof(t), "%.15g", v);
+    bool whole = v > -1e15 && v < 1e15 && v == (double)(long long)v;
+    int k =
+        whole ? snprintf(t, sizeof(t), "%lld", (long long)v) : snprintf(t, sizeof(t), "%.15g", v);
     put_text(s, row, col, t, (size_t)k);
 }
 
