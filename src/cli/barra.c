@@ -8,6 +8,7 @@
 #include <barra/barra.h>
 
 #include "cli/log.h"
+#include "cli/monitor.h"
 #include "cli/policy.h"
 #include "cli/scan.h"
 #include "cli/serve.h"
@@ -23,12 +24,13 @@ static const char usage[] =
     "  scan PATH...     classify files, folders or standard input for personal data\n"
     "  policy SUB ...   check a policy, run its test cases, or explain a decision\n"
     "  log SUB ...      the tamper-evident audit log: append, verify, proof, checkpoint, key\n"
+    "  monitor SUB ...  activity rules: run them over events, or run their test cases\n"
     "  serve            the gateway: HTTP API, upload page, consent registry, local routing\n"
     "  version          print the versions of barra and of its built-in entity rules\n"
     "\n"
     "Run 'barra COMMAND --help' for a command's options. Manual pages: barra(1), barra-scan(1),\n"
     "barra-policy(1),\n"
-    "barra-log(1), barra-serve(1).\n";
+    "barra-log(1), barra-monitor(1), barra-serve(1).\n";
 
 static int cmd_version(void)
 {
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "log") == 0) {
         return cmd_log(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "monitor") == 0) {
+        return cmd_monitor(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(argc - 1, argv + 1);

@@ -3,7 +3,10 @@
 
 #include "core/date.h"
 
+#include <string.h>
 #include <time.h>
+
+#include <barra/error.h>
 
 #include "core/banned.h"
 
@@ -54,4 +57,56 @@ int date_age_years(int32_t birth, int32_t reference)
         age--;
     }
     return age;
+}
+
+static bool two_digits(const char *s, int *ret)
+{
+    if ((unsigned)(s[0] - '0') > 9 || (unsigned)(s[1] - '0') > 9) {
+        return false;
+    }
+    *ret = (s[0] - '0') * 10 + (s[1] - '0');
+    return true;
+}
+
+int date_parse_rfc3339(const char *s, int64_t *ret_ms, int32_t *ret_offset)
+{
+    int c1, c2, mo, d, h, mi, sec;
+    if (strnlen(s, 20) < 20 || !two_digits(s, &c1) || !two_digits(s + 2, &c2) || s[4] != '-' ||
+        !two_digits(s + 5, &mo) || s[7] != '-' || !two_digits(s + 8, &d) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !two_digits(s + 11, &h) || s[13] != ':' ||
+        !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec)) {
+        return -BARRA_EINVAL;
+    }
+    int year = c1 * 100 + c2;
+    if (year < 1 || !date_is_valid(year, mo, d) || h > 23 || mi > 59 || sec > 60) {
+        return -BARRA_EINVAL;
+    }
+    const char *p = s + 19;
+    int ms = 0;
+    if (*p == '.') {
+        p++;
+        if ((unsigned)(*p - '0') > 9) {
+            return -BARRA_EINVAL;
+        }
+        for (int scale = 100; (unsigned)(*p - '0') <= 9; p++, scale /= 10) {
+            ms += (*p - '0') * scale; /* beyond milliseconds: scale is 0 */
+        }
+    }
+    int32_t offset;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (!two_digits(p + 1, &oh) || !two_digits(p + 4, &om) || oh > 23 || om > 59) {
+            return -BARRA_EINVAL;
+        }
+        offset = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+    } else {
+        return -BARRA_EINVAL;
+    }
+    int64_t t =
+        (int64_t)date_to_days(year, mo, d) * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
+    *ret_ms = (t - (int64_t)offset * 60) * 1000 + ms;
+    *ret_offset = offset;
+    return 0;
 }

@@ -17,6 +17,10 @@ static inline int32_t date_pack(int year, int month, int day)
 }
 /* Today's date in local time, packed as YYYYMMDD. */
 int32_t date_today(void);
+/* Reads an RFC 3339 time ("2026-11-23T10:00:00+08:00", "...Z", "...T10:00:00.250+08:00"; a space
+ * for the T too): milliseconds since 1970 (UTC) and the offset in minutes. -BARRA_EINVAL when it
+ * is not one, or its date or time does not exist. */
+int date_parse_rfc3339(const char *s, int64_t *ret_ms, int32_t *ret_offset);
 /* Whole years between a birth date and a reference date (both packed), or -1 if birth is later. */
 int date_age_years(int32_t birth, int32_t reference);
 

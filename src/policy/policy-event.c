@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/date.h"
 #include "core/error.h"
 #include "core/jsonr.h"
 #include "policy/policy-int.h"
@@ -43,68 +44,14 @@ BARRA_EXPORT const char *barra_consent_state_name(enum barra_consent_state s)
     return (unsigned)s < 5 ? names[s] : NULL;
 }
 
-static bool two_digits(const char *s, int *ret)
-{
-    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1])) {
-        return false;
-    }
-    *ret = (s[0] - '0') * 10 + (s[1] - '0');
-    return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int pol_parse_time(const char *s, int64_t *ret_time, int32_t *ret_offset)
 {
-    int c1, c2, mo, d, h, mi, sec;
-    if (strlen(s) < 20 || !two_digits(s, &c1) || !two_digits(s + 2, &c2) || s[4] != '-' ||
-        !two_digits(s + 5, &mo) || s[7] != '-' || !two_digits(s + 8, &d) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !two_digits(s + 11, &h) || s[13] != ':' ||
-        !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec)) {
-        return -BARRA_EINVAL;
+    int64_t ms;
+    int r = date_parse_rfc3339(s, &ms, ret_offset);
+    if (r == 0) {
+        *ret_time = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     }
-    int year = c1 * 100 + c2;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-        h > 23 || mi > 59 || sec > 60) {
-        return -BARRA_EINVAL;
-    }
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p)) {
-            return -BARRA_EINVAL;
-        }
-        while (isdigit((unsigned char)*p)) {
-            p++;
-        }
-    }
-    int32_t offset;
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        offset = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        int oh, om;
-        if (!two_digits(p + 1, &oh) || !two_digits(p + 4, &om) || oh > 23 || om > 59) {
-            return -BARRA_EINVAL;
-        }
-        offset = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-    } else {
-        return -BARRA_EINVAL;
-    }
-    int64_t t = days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
-    *ret_time = t - (int64_t)offset * 60;
-    *ret_offset = offset;
-    return 0;
+    return r;
 }
 
 static void party_done(struct pol_party *p)

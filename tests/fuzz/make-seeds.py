@@ -76,6 +76,7 @@ def main():
     ws_frame_seeds()
     dingtalk_stream_seeds()
     extract_seeds()
+    monitor_seeds()
     if len(sys.argv) > 1:
         out = os.path.join(OUT, "catalog", "min.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -159,6 +160,26 @@ def tiny_png():
                     for y in range(16))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 48, 16, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
+def monitor_seeds():
+    """The shipped activity rules, and events from their test cases, as JSON and as CSV rows."""
+    for path in sorted(glob.glob(os.path.join(ROOT, "rules/monitor/*.yml"))):
+        write("monitor-rules", os.path.basename(path), open(path, encoding="utf-8").read())
+    write("monitor-rules", "bad-modifier.yml", "title: t\nid: x\ndetection:\n  s:\n    actor|wide: a\n"
+          "  condition: s\n")
+    write("monitor-rules", "regex-cidr.yml", "title: t\nid: x\ndetection:\n  s:\n    ip|cidr: 10.0.0.0/8\n"
+          "    resource|re: '^r[0-9]+$'\n  condition: 1 of s*\n")
+    events = {
+        "download.json": {"time": "2026-03-02T10:00:00+08:00", "actor": "bob", "action": "file_download",
+                          "resource": "doc-1", "count": 1, "bytes": 2048, "tier": "restricted"},
+        "plugin.json": {"time": "2026-03-02T10:00:00.250Z", "actor": "crm-bot", "action": "plugin_sync",
+                        "plugin": "crm", "destination": {"host": "api.example.sg", "region": "sg"}},
+        "bad-time.json": {"time": "2026-02-30T10:00:00+08:00", "actor": "a", "action": "login"},
+    }
+    for name, ev in events.items():
+        write("monitor-event", name, json.dumps(ev, ensure_ascii=False))
+    write("monitor-event", "row.csv", "2026-03-02T10:00:00+08:00,bob,file_download,doc-1,1,2048,10.0.0.1,mo")
 
 
 def extract_seeds():

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The activity monitor (docs/monitor.md): activity events (who did what, when, from where) run
+ * through Sigma rules — single-event detections, correlations over time windows per group key —
+ * and Barra's extensions (off-hours against a working calendar, first-seen values, dormant
+ * accounts), giving alerts. Events are taken in event-time order: a reorder buffer holds each one
+ * for the lateness allowance, so that events arriving out of order give the alerts they would
+ * have given in order. */
+#ifndef BARRA_MONITOR_MONITOR_H
+#define BARRA_MONITOR_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <barra/error.h>
+
+#include "core/buf.h"
+
+/* ---- Activity events (activity.c) ---- */
+
+/* The fields rules can name. Strings, except count and bytes, which are numbers too. */
+enum mon_field {
+    MF_ID,
+    MF_ACTOR,
+    MF_ACTION,
+    MF_RESOURCE,
+    MF_COUNT,
+    MF_BYTES,
+    MF_IP,
+    MF_COUNTRY,
+    MF_CLIENT,
+    MF_DEVICE,
+    MF_DEPARTMENT,
+    MF_OUTCOME,
+    MF_TIER,
+    MF_PLUGIN,
+    MF_DEST_HOST,
+    MF_DEST_REGION,
+    MF_SOURCE,
+    MF_NFIELDS
+};
+
+/* The field's name in events and rules ("destination.host"), and the field of a name. */
+const char *mon_field_name(enum mon_field f);
+int mon_field_of(const char *name, enum mon_field *ret);
+
+/* One event in one allocation: the strings follow the struct. */
+struct mon_event {
+    int64_t time_ms;    /* UTC */
+    int32_t offset_min; /* the offset it was written with */
+    uint64_t seq;       /* arrival order, for equal times */
+    int64_t count, bytes;
+    const char *f[MF_NFIELDS]; /* NUL-terminated; NULL when absent */
+    char ref[48];              /* what alerts call it: its id, or "source:line" */
+};
+
+/* Reads one JSON event (docs/monitor.md, "Activity events"). `ref` names it when it has no id.
+ * Returns 0 with *ret owned (free with barra_free), or -BARRA_EFORMAT with err set. */
+int mon_event_from_json(const char *text, size_t len, const char *ref, struct mon_event **ret,
+                        struct barra_error *err);
+/* An event from its fields' texts (CSV rows, log lines): names[i] = values[i]. */
+int mon_event_from_fields(const char *const *names, const char *const *values, size_t n,
+                          const char *ref, struct mon_event **ret, struct barra_error *err);
+
+/* ---- Working calendar (calendar.c) ---- */
+
+struct mon_calendar;
+
+/* Loads a calendar file (docs/monitor.md, "Working calendar"); holiday files it names are read
+ * relative to it. */
+int mon_calendar_load(const char *path, struct mon_calendar **ret, struct barra_error *err);
+struct mon_calendar *mon_calendar_free(struct mon_calendar *c);
+/* Whether the moment is outside the working hours of the department (NULL: the default). */
+bool mon_calendar_off_hours(const struct mon_calendar *c, int64_t time_ms, const char *department);
+/* The last day the holiday table covers (packed YYYYMMDD), 0 when it has none. */
+int32_t mon_calendar_valid_until(const struct mon_calendar *c);
+/* The UTC offset, in seconds, of the calendar's time zone at a moment. */
+int32_t mon_calendar_utc_offset(const struct mon_calendar *c, int64_t time_ms);
+
+/* ---- Rules (rule-parse.c, rule-match.c) ---- */
+
+struct mon_rules;
+
+/* Loads every *.yml / *.yaml file of a directory (or one file): Sigma detection and correlation
+ * rules, one or more YAML documents a file. The calendar (may be NULL) serves off-hours rules. */
+int mon_rules_load(const char *path, const struct mon_calendar *cal, struct mon_rules **ret,
+                   struct barra_error *err);
+/* The same from one file's text (NUL-terminated at len); `name` names it in errors. */
+int mon_rules_from_text(const char *text, size_t len, const char *name,
+                        const struct mon_calendar *cal, struct mon_rules **ret,
+                        struct barra_error *err);
+struct mon_rules *mon_rules_free(struct mon_rules *r);
+size_t mon_rules_count(const struct mon_rules *r);
+
+/* ---- The engine (engine.c) ---- */
+
+struct mon_alert {
+    const char *rule_id, *title, *level; /* the rule's */
+    int64_t time_ms;                     /* the event that completed it */
+    int32_t offset_min;
+    const char *group;       /* "actor=alice" style, "" for single events */
+    const char *actor;       /* when the rule concerns one actor */
+    const char *const *refs; /* the events behind it, oldest first */
+    size_t nrefs;
+    uint64_t count;      /* events (or distinct values, or the sum) that made it */
+    uint64_t suppressed; /* alerts of the same rule and group held back since the last */
+    const char *const *articles, *const *controls;
+    size_t narticles, ncontrols;
+    const char *detail; /* e.g. the new value */
+};
+
+struct mon_options {
+    int64_t lateness_ms; /* how late an event may arrive and still be placed in order */
+    size_t max_keys;     /* per rule; the least recently seen are evicted beyond it */
+    size_t max_pending;  /* events held in the reorder buffer at most */
+    void (*on_alert)(void *ud, const struct mon_alert *a);
+    void *userdata;
+};
+
+struct mon_stats {
+    uint64_t events, late, evicted, alerts, suppressed, pending;
+};
+
+struct mon_engine;
+
+int mon_engine_new(const struct mon_rules *rules, const struct mon_options *opt,
+                   struct mon_engine **ret);
+struct mon_engine *mon_engine_free(struct mon_engine *e);
+/* Takes an event (owned from now on). Alerts come through on_alert as events leave the reorder
+ * buffer. Returns 0, 1 when the event was too late to be placed (dropped, counted), or
+ * -BARRA_ENOMEM. */
+int mon_engine_push(struct mon_engine *e, struct mon_event *ev);
+/* Processes every event still held (the end of the input). */
+int mon_engine_flush(struct mon_engine *e);
+void mon_engine_stats(const struct mon_engine *e, struct mon_stats *ret);
+
+/* State across restarts (state.c): windows, seen values, suppression, and the events still held
+ * in the reorder buffer, written atomically to a file and read back. */
+int mon_engine_save(const struct mon_engine *e, const char *path, struct barra_error *err);
+int mon_engine_restore(struct mon_engine *e, const char *path, struct barra_error *err);
+
+/* ---- Alerts as text (alert.c) ---- */
+
+/* A moment as a quoted RFC 3339 time in the offset given: "2026-11-23T10:00:00.000+08:00". */
+void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min);
+/* One alert as a JSON object (docs/monitor.md, "Alerts"), no newline. */
+int mon_alert_json(const struct mon_alert *a, struct buf *out);
+/* ECS and OCSF (Detection Finding) JSON, and CEF. */
+int mon_alert_ecs(const struct mon_alert *a, struct buf *out);
+int mon_alert_ocsf(const struct mon_alert *a, struct buf *out);
+int mon_alert_cef(const struct mon_alert *a, struct buf *out);
+
+#endif
