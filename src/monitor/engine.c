@@ -152,7 +152,7 @@ static int entry_push(struct mon_key *k, int64_t t, double amount, const char *v
         k->head = 0;
     }
     if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 4;
+        size_t cap = k->cap ? k->cap * 2 : 1; /* most groups hold one value or event */
         struct mon_entry *v = barra_reallocarray(k->e, cap, sizeof(*v));
         if (v == NULL) {
             return -BARRA_ENOMEM;

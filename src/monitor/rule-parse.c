@@ -421,27 +421,36 @@ static int parse_atom(struct lexer *l, struct mon_node **ret, int depth)
     if (depth > 32) {
         return bad(l->x, l->at, "the condition nests too deep");
     }
+    /* Ownership: on success *ret holds the node; on failure nothing is left allocated. */
     if (word(l, "not")) {
-        struct mon_node *kid, *n = node_new(NODE_NOT);
+        struct mon_node *kid = NULL, *n = node_new(NODE_NOT);
         int r = n ? parse_atom(l, &kid, depth + 1) : -BARRA_ENOMEM;
+        if (r == 0) {
+            r = node_add(n, kid); /* frees kid when it fails */
+        }
         if (r < 0) {
-            barra_free(n);
+            node_free(n);
             return r;
         }
-        n->kind = NODE_NOT;
         *ret = n;
-        return node_add(n, kid);
+        return 0;
     }
     skip_space(l);
     if (*l->p == '(') {
         l->p++;
-        int r = parse_or(l, ret, depth + 1);
+        struct mon_node *inner = NULL;
+        int r = parse_or(l, &inner, depth + 1);
+        if (r < 0) {
+            return r;
+        }
         skip_space(l);
-        if (r == 0 && *l->p != ')') {
+        if (*l->p != ')') {
+            node_free(inner);
             return bad(l->x, l->at, "a \"(\" in the condition is not closed");
         }
         l->p++;
-        return r;
+        *ret = inner;
+        return 0;
     }
     bool one = word(l, "1"), all = !one && word(l, "all");
     if (one || all) {
@@ -460,23 +469,22 @@ static int parse_atom(struct lexer *l, struct mon_node **ret, int depth)
         if (n == NULL) {
             return -BARRA_ENOMEM;
         }
-        n->kind = one ? NODE_OR : NODE_AND;
-        *ret = n;
         for (size_t i = 0; i < l->r->nsel; i++) {
             if (strcmp(pat, "them") == 0 || glob_match(pat, l->r->sel[i].name)) {
                 struct mon_node *s = node_new(NODE_SEL);
-                if (s == NULL) {
-                    return -BARRA_ENOMEM;
-                }
-                s->kind = NODE_SEL;
-                s->sel = i;
-                int r = node_add(n, s);
+                int r = s ? (s->sel = i, node_add(n, s)) : -BARRA_ENOMEM;
                 if (r < 0) {
+                    node_free(n);
                     return r;
                 }
             }
         }
-        return n->n ? 0 : bad(l->x, l->at, "no selection is named like \"%s\"", pat);
+        if (n->n == 0) {
+            node_free(n);
+            return bad(l->x, l->at, "no selection is named like \"%s\"", pat);
+        }
+        *ret = n;
+        return 0;
     }
     char name[128];
     size_t k = 0;
@@ -505,23 +513,21 @@ static int parse_atom(struct lexer *l, struct mon_node **ret, int depth)
 
 static int parse_chain(struct lexer *l, struct mon_node **ret, int depth, bool is_or)
 {
+    *ret = NULL;
     struct mon_node *first = NULL;
     int r = is_or ? parse_chain(l, &first, depth, false) : parse_atom(l, &first, depth);
     if (r < 0) {
-        node_free(first);
         return r;
     }
     if (!word(l, is_or ? "or" : "and")) {
         *ret = first;
         return 0;
     }
-    struct mon_node *n = node_new(NODE_AND);
+    struct mon_node *n = node_new(is_or ? NODE_OR : NODE_AND);
     if (n == NULL) {
         node_free(first);
         return -BARRA_ENOMEM;
     }
-    n->kind = is_or ? NODE_OR : NODE_AND;
-    *ret = n;
     r = node_add(n, first);
     do {
         struct mon_node *next = NULL;
@@ -530,11 +536,14 @@ static int parse_chain(struct lexer *l, struct mon_node **ret, int depth, bool i
         }
         if (r == 0) {
             r = node_add(n, next);
-        } else {
-            node_free(next);
         }
     } while (r == 0 && word(l, is_or ? "or" : "and"));
-    return r;
+    if (r < 0) {
+        node_free(n);
+        return r;
+    }
+    *ret = n;
+    return 0;
 }
 
 static int parse_or(struct lexer *l, struct mon_node **ret, int depth)
