@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/activity.h"
 #include "server/gw-config.h"
 #include "server/server.h"
 
@@ -169,6 +170,14 @@ int cmd_serve(int argc, char **argv)
     printf("barra serve: listening on %s (API /v1, upload page /); policy \"%s\"; data in %s\n",
            gw->base_url, barra_policy_name(p), gw->config->data_dir);
     barra_policy_unref(p);
+    if (gw->config->monitor) {
+        printf("barra serve: activity monitor on, rules from %s", gw->config->monitor->rules);
+        if (gw_monitor_syslog_port(gw)) {
+            printf("; syslog (RFC 5424 over TCP) on %s:%u", gw->config->monitor->syslog_host,
+                   gw_monitor_syslog_port(gw));
+        }
+        printf("\n");
+    }
     fflush(stdout);
     for (;;) {
         int sig = 0;

@@ -13,6 +13,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "core/jsonr.h"
+#include "core/jsonw.h"
 #include "core/utf8.h"
 #include "monitor/monitor.h"
 
@@ -173,22 +174,15 @@ static const char *text_of(const struct jr_value *v, char num[24])
 int mon_event_from_json(const char *text, size_t len, const char *ref, struct mon_event **ret,
                         struct barra_error *err)
 {
-    struct jr_doc doc;
-    struct jr_error jerr;
-    int r = jr_parse(text, len, &doc, &jerr);
-    if (r == -BARRA_ENOMEM) {
-        jr_free(&doc);
-        return r;
-    }
-    if (r < 0) {
-        jr_free(&doc);
-        return barra_error_set(err, -BARRA_EFORMAT, "%s: not JSON: %s (column %u)", ref, jerr.text,
-                               jerr.column);
-    }
+    return mon_event_from_json_at(text, len, ref, NULL, NULL, ret, err);
+}
+
+int mon_event_from_jr(const struct jr_value *root, const char *ref, const char *default_time,
+                      const char *default_source, struct mon_event **ret, struct barra_error *err)
+{
     const char *vals[MF_NFIELDS] = {0}, *time = NULL;
     char nums[MF_NFIELDS][24];
-    const struct jr_value *root = &doc.root;
-    r = 0;
+    int r = 0;
     if (root->type != JR_OBJECT) {
         r = fail(err, ref, "%s", "an event is a JSON object");
     }
@@ -219,8 +213,66 @@ int mon_event_from_json(const char *text, size_t len, const char *ref, struct mo
         }
     }
     if (r == 0) {
-        r = pack(vals, time, ref, ret, err);
+        if (vals[MF_SOURCE] == NULL) {
+            vals[MF_SOURCE] = default_source;
+        }
+        r = pack(vals, time ? time : default_time, ref, ret, err);
     }
+    return r;
+}
+
+int mon_event_from_json_at(const char *text, size_t len, const char *ref, const char *default_time,
+                           const char *default_source, struct mon_event **ret,
+                           struct barra_error *err)
+{
+    struct jr_doc doc;
+    struct jr_error jerr;
+    int r = jr_parse(text, len, &doc, &jerr);
+    if (r == -BARRA_ENOMEM) {
+        jr_free(&doc);
+        return r;
+    }
+    if (r < 0) {
+        jr_free(&doc);
+        return barra_error_set(err, -BARRA_EFORMAT, "%s: not JSON: %s (column %u)", ref, jerr.text,
+                               jerr.column);
+    }
+    r = mon_event_from_jr(&doc.root, ref, default_time, default_source, ret, err);
     jr_free(&doc);
     return r;
+}
+
+void mon_event_json(const struct mon_event *ev, struct buf *b)
+{
+    (void)buf_append_str(b, "{\"time\":");
+    mon_write_time(b, ev->time_ms, ev->offset_min);
+    (void)buf_append_str(b, ",\"ref\":");
+    (void)jsonw_string(b, ev->ref);
+    bool dest = false;
+    for (int f = 0; f < MF_NFIELDS; f++) {
+        if (ev->f[f] == NULL) {
+            continue;
+        }
+        if (f == MF_DEST_HOST || f == MF_DEST_REGION) {
+            dest = true;
+            continue;
+        }
+        (void)buf_append_char(b, ',');
+        (void)jsonw_key(b, mon_field_name((enum mon_field)f));
+        (void)jsonw_string(b, ev->f[f]);
+    }
+    if (dest) {
+        (void)buf_append_str(b, ",\"destination\":{");
+        bool comma = false;
+        for (int f = MF_DEST_HOST; f <= MF_DEST_REGION; f++) {
+            if (ev->f[f]) {
+                (void)buf_printf(b, "%s\"%s\":", comma ? "," : "",
+                                 f == MF_DEST_HOST ? "host" : "region");
+                (void)jsonw_string(b, ev->f[f]);
+                comma = true;
+            }
+        }
+        (void)buf_append_char(b, '}');
+    }
+    (void)buf_append_char(b, '}');
 }

@@ -583,6 +583,14 @@ int mon_engine_push(struct mon_engine *e, struct mon_event *ev)
     return r < 0 ? r : drain(e, false);
 }
 
+int mon_engine_advance(struct mon_engine *e, int64_t now_ms)
+{
+    if (now_ms > e->max_seen) {
+        e->max_seen = now_ms;
+    }
+    return drain(e, false);
+}
+
 int mon_engine_flush(struct mon_engine *e)
 {
     return drain(e, true);

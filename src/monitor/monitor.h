@@ -58,6 +58,23 @@ struct mon_event {
  * Returns 0 with *ret owned (free with barra_free), or -BARRA_EFORMAT with err set. */
 int mon_event_from_json(const char *text, size_t len, const char *ref, struct mon_event **ret,
                         struct barra_error *err);
+/* The same, with the time and source taken from the defaults (a syslog header's) when the event
+ * has none. */
+int mon_event_from_json_at(const char *text, size_t len, const char *ref, const char *default_time,
+                           const char *default_source, struct mon_event **ret,
+                           struct barra_error *err);
+/* An event from an RFC 5424 syslog message (without its transport framing): the MSG is a JSON
+ * event, or the SD-ELEMENT "activity" (any SD-ID starting with it, such as activity@32473) holds
+ * the fields as SD-PARAMs; the header's TIMESTAMP stands in for a missing time, and
+ * "syslog:HOSTNAME" for a missing source. */
+int mon_event_from_syslog(const char *msg, size_t len, const char *ref, struct mon_event **ret,
+                          struct barra_error *err);
+/* The same from a parsed JSON object (one of an array of events). */
+struct jr_value;
+int mon_event_from_jr(const struct jr_value *obj, const char *ref, const char *default_time,
+                      const char *default_source, struct mon_event **ret, struct barra_error *err);
+/* An event as JSON that mon_event_from_json reads back the same (its ref as "ref"). */
+void mon_event_json(const struct mon_event *ev, struct buf *out);
 /* An event from its fields' texts (CSV rows, log lines): names[i] = values[i]. */
 int mon_event_from_fields(const char *const *names, const char *const *values, size_t n,
                           const char *ref, struct mon_event **ret, struct barra_error *err);
@@ -130,6 +147,9 @@ struct mon_engine *mon_engine_free(struct mon_engine *e);
  * buffer. Returns 0, 1 when the event was too late to be placed (dropped, counted), or
  * -BARRA_ENOMEM. */
 int mon_engine_push(struct mon_engine *e, struct mon_event *ev);
+/* Moves the engine's clock on to `now_ms` (wall-clock time, when no events come) and processes
+ * the held events older than now_ms minus the lateness allowance. */
+int mon_engine_advance(struct mon_engine *e, int64_t now_ms);
 /* Processes every event still held (the end of the input). */
 int mon_engine_flush(struct mon_engine *e);
 void mon_engine_stats(const struct mon_engine *e, struct mon_stats *ret);

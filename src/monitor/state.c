@@ -26,41 +26,6 @@
 enum { STATE_VERSION = 1 };
 #define MAX_STATE_BYTES (1ull << 31)
 
-static void write_event(struct buf *b, const struct mon_event *ev)
-{
-    (void)buf_append_str(b, "{\"time\":");
-    mon_write_time(b, ev->time_ms, ev->offset_min);
-    (void)buf_append_str(b, ",\"ref\":");
-    (void)jsonw_string(b, ev->ref);
-    bool dest = false;
-    for (int f = 0; f < MF_NFIELDS; f++) {
-        if (ev->f[f] == NULL) {
-            continue;
-        }
-        if (f == MF_DEST_HOST || f == MF_DEST_REGION) {
-            dest = true;
-            continue;
-        }
-        (void)buf_append_char(b, ',');
-        (void)jsonw_key(b, mon_field_name((enum mon_field)f));
-        (void)jsonw_string(b, ev->f[f]);
-    }
-    if (dest) {
-        (void)buf_append_str(b, ",\"destination\":{");
-        bool comma = false;
-        for (int f = MF_DEST_HOST; f <= MF_DEST_REGION; f++) {
-            if (ev->f[f]) {
-                (void)buf_printf(b, "%s\"%s\":", comma ? "," : "",
-                                 f == MF_DEST_HOST ? "host" : "region");
-                (void)jsonw_string(b, ev->f[f]);
-                comma = true;
-            }
-        }
-        (void)buf_append_char(b, '}');
-    }
-    (void)buf_append_char(b, '}');
-}
-
 static void write_key(struct buf *b, const struct mon_key *k)
 {
     (void)buf_append_str(b, "{\"key\":");
@@ -130,7 +95,7 @@ int mon_engine_save(const struct mon_engine *e, const char *path, struct barra_e
     (void)buf_append_str(&b, "},\"pending\":[");
     for (size_t i = 0; i < e->nheap; i++) {
         (void)buf_append_str(&b, i ? "," : "");
-        write_event(&b, e->heap[i]);
+        mon_event_json(e->heap[i], &b);
     }
     (void)buf_append_str(&b, "]}\n");
     if (b.err) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/jsonw.h"
+#include "server/activity.h"
 #include "server/dingtalk.h"
 #include "server/http.h"
 
@@ -35,6 +36,7 @@ void api_metrics(struct gw_req *rq)
     buf_clear(&rq->out);
     (void)gw_metrics_format(&rq->gw->metrics, atomic_load(&rq->gw->in_flight), size, &rq->out);
     gw_dingtalk_metrics(rq->gw->dingtalk, &rq->out);
+    gw_monitor_metrics(rq->gw, &rq->out);
     rq->content_type = "text/plain; version=0.0.4";
     gw_answer(rq, rq->out.err ? 500 : 200);
 }

@@ -13,6 +13,7 @@
 #include "connect/dingtalk/callback-crypto.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "server/activity.h"
 #include "server/dingtalk.h"
 #include "server/http.h"
 #include "server/server.h"
@@ -178,7 +179,7 @@ static int open_parts(struct gw *gw, struct barra_error *reterr)
     if (c->public_url) {
         (void)snprintf(gw->base_url, sizeof(gw->base_url), "%s", c->public_url);
     }
-    return 0;
+    return gw_monitor_open(gw, reterr);
 }
 
 int gw_open(struct gw_config *config, struct gw **ret, struct barra_error *reterr)
@@ -220,6 +221,7 @@ int gw_close(struct gw *gw, struct barra_error *reterr)
         MHD_stop_daemon(gw->mhd);
     }
     gw_dingtalk_stop(gw); /* before the log closes: its threads record decisions */
+    gw_monitor_close(gw); /* after the connectors (they store activity), before the log */
     int r = 0;
     if (gw->audit) {
         r = barra_audit_close(gw->audit, reterr);

@@ -34,6 +34,13 @@ int cfg_get_uint(struct cfg_parse *p, const struct ynode *n, const char *what, u
 int cfg_read_secret(struct cfg_parse *p, const struct ynode *n, char **ret);
 bool cfg_all_alnum(const char *s);
 
+/* HOST:PORT; `what` names it in errors. */
+int cfg_get_host_port(struct cfg_parse *p, const struct ynode *n, const char *what, char **host,
+                      uint16_t *port);
+/* monitor (gw-config-monitor.c). */
+int cfg_parse_monitor(struct cfg_parse *p, const struct ynode *n, struct gw_config *c);
+void cfg_free_monitor(struct gw_monitor_config *m);
+
 /* connectors.dingtalk (gw-config-dingtalk.c). */
 int cfg_parse_dingtalk(struct cfg_parse *p, const struct ynode *n, struct gw_config *c);
 void cfg_free_dingtalk(struct gw_dingtalk_config *d);

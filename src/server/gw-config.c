@@ -44,6 +44,8 @@ static const struct {
     {"vault", GW_SCOPE_VAULT},
     {"metrics", GW_SCOPE_METRICS},
     {"connectors", GW_SCOPE_CONNECTORS},
+    {"activity", GW_SCOPE_ACTIVITY},
+    {"alerts", GW_SCOPE_ALERTS},
 };
 
 uint32_t gw_scope_parse(const char *name)
@@ -213,7 +215,8 @@ static int parse_token(struct cfg_parse *p, const struct ynode *n, struct gw_tok
         if (bit == 0) {
             return cfg_fail(p, items[i],
                             "unknown scope \"%s\" (known: classify, events, files, consents, "
-                            "consents:read, consents:write, decisions, vault, metrics, connectors)",
+                            "consents:read, consents:write, decisions, vault, metrics, connectors, "
+                            "activity, alerts)",
                             items[i]->kind == YNODE_SCALAR ? items[i]->value : "?");
         }
         t->scopes |= bit;
@@ -301,21 +304,28 @@ static int parse_route(struct cfg_parse *p, const struct ynode *key, const struc
     return 0;
 }
 
-static int parse_listen(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
+int cfg_get_host_port(struct cfg_parse *p, const struct ynode *n, const char *what, char **host,
+                      uint16_t *port)
 {
-    if (cfg_scalar(p, n, "listen") < 0) {
+    if (cfg_scalar(p, n, what) < 0) {
         return -BARRA_EPARSE;
     }
     const char *colon = strrchr(n->value, ':');
     char *end = NULL;
-    unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-    if (colon == NULL || colon == n->value || end == colon + 1 || *end || port > 65535) {
-        return cfg_fail(p, n, "listen is HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)");
+    unsigned long v = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (colon == NULL || colon == n->value || end == colon + 1 || *end || v > 65535) {
+        return cfg_fail(p, n, "%s is HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)",
+                        what);
     }
-    barra_free(c->listen_host);
-    c->listen_host = barra_strndup(n->value, (size_t)(colon - n->value));
-    c->port = (uint16_t)port;
-    return c->listen_host ? 0 : barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
+    barra_free(*host);
+    *host = barra_strndup(n->value, (size_t)(colon - n->value));
+    *port = (uint16_t)v;
+    return *host ? 0 : barra_error_set(p->reterr, -BARRA_ENOMEM, "out of memory");
+}
+
+static int parse_listen(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
+{
+    return cfg_get_host_port(p, n, "listen", &c->listen_host, &c->port);
 }
 
 static int parse_limits(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
@@ -456,7 +466,7 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
 {
     static const char *const keys[] = {"listen", "data_dir",   "policy",  "entities", "public_url",
                                        "tls",    "limits",     "threads", "tokens",   "routes",
-                                       "audit",  "connectors", NULL};
+                                       "audit",  "connectors", "monitor", NULL};
     if (cfg_check_keys(p, root, "the configuration", keys) < 0) {
         return -BARRA_EPARSE;
     }
@@ -496,6 +506,9 @@ static int parse_root(struct cfg_parse *p, const struct ynode *root, struct gw_c
             cfg_get_path(p, key, "key", &c->tls_key) < 0) {
             return -BARRA_EPARSE;
         }
+    }
+    if ((v = ytree_get(root, "monitor")) && cfg_parse_monitor(p, v, c) < 0) {
+        return -BARRA_EPARSE;
     }
     if ((v = ytree_get(root, "limits")) && parse_limits(p, v, c) < 0) {
         return -BARRA_EPARSE;
@@ -652,6 +665,7 @@ struct gw_config *gw_config_free(struct gw_config *c)
     }
     barra_free(c->generic);
     cfg_free_dingtalk(c->dingtalk);
+    cfg_free_monitor(c->monitor);
     barra_free(c->routes);
     barra_free(c->tokens);
     barra_free(c->path);

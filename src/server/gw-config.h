@@ -20,6 +20,8 @@ enum gw_scope {
     GW_SCOPE_VAULT = 1u << 6,
     GW_SCOPE_METRICS = 1u << 7,
     GW_SCOPE_CONNECTORS = 1u << 8,
+    GW_SCOPE_ACTIVITY = 1u << 9, /* POST /v1/activity */
+    GW_SCOPE_ALERTS = 1u << 10,  /* GET /v1/alerts */
 };
 
 /* The scope named `name` ("events", "consents:read", ...), or 0. */
@@ -81,6 +83,16 @@ struct gw_dingtalk_config {
     uint32_t alerts_per_minute; /* at most DingTalk's 20 */
 };
 
+/* The activity monitor (docs/monitor.md, docs/serve.md): its rules, calendar, and inputs. */
+struct gw_monitor_config {
+    char *rules;         /* a folder of Sigma rules */
+    char *calendar;      /* NULL: RULES/calendar/default.yaml when it exists */
+    uint32_t lateness_s; /* events are held this long to be put in order (default 120) */
+    uint64_t max_keys;   /* groups per rule */
+    char *syslog_host;   /* RFC 5424 over TCP: where to listen, or NULL */
+    uint16_t syslog_port;
+};
+
 struct gw_config {
     char *path;
     char *listen_host; /* "127.0.0.1" */
@@ -104,6 +116,7 @@ struct gw_config {
     struct gw_generic_config *generic;
     size_t ngeneric;
     struct gw_dingtalk_config *dingtalk; /* NULL: not configured */
+    struct gw_monitor_config *monitor;   /* NULL: not configured */
     char *audit_origin;
     char *checkpoint_dir;
     bool checkpoint_syslog;

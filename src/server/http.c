@@ -23,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/jsonw.h"
+#include "server/activity.h"
 #include "server/dingtalk.h"
 
 #include "core/banned.h"
@@ -43,6 +44,8 @@ static const struct gw_endpoint endpoints[] = {
     {"GET", "/v1/decisions/", true, GW_SCOPE_DECISIONS, GW_BODY_NONE, api_decision_get},
     {"GET", "/v1/vault/", true, GW_SCOPE_VAULT, GW_BODY_NONE, api_vault_get},
     {"POST", "/v1/connectors/generic/", true, GW_SCOPE_CONNECTORS, GW_BODY_JSON, api_connector},
+    {"POST", "/v1/activity", false, GW_SCOPE_ACTIVITY, GW_BODY_JSON, api_activity},
+    {"GET", "/v1/alerts", false, GW_SCOPE_ALERTS, GW_BODY_NONE, api_alerts},
     /* Authenticated by DingTalk's signature, not a bearer token. */
     {"POST", "/v1/connectors/dingtalk/callback", false, 0, GW_BODY_JSON, api_dingtalk_callback},
 };
@@ -623,5 +626,6 @@ int gw_start(struct gw *gw, struct barra_error *reterr)
         (void)snprintf(gw->base_url, sizeof(gw->base_url), "%s://%s:%u", tls ? "https" : "http",
                        c->listen_host, (unsigned)gw->port);
     }
-    return gw_dingtalk_start(gw, reterr);
+    int r = gw_dingtalk_start(gw, reterr);
+    return r < 0 ? r : gw_monitor_start(gw, reterr);
 }

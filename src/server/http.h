@@ -98,6 +98,8 @@ int64_t gw_now_ns(void);
 void api_healthz(struct gw_req *rq);
 void api_metrics(struct gw_req *rq);
 void api_page(struct gw_req *rq);
+void api_activity(struct gw_req *rq);
+void api_alerts(struct gw_req *rq);
 void api_classify(struct gw_req *rq);
 void api_events(struct gw_req *rq);
 void api_files(struct gw_req *rq);

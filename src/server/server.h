@@ -50,6 +50,7 @@ struct gw {
     char base_url[512];           /* public_url, or http(s)://listen */
     uint8_t dingtalk_key[32];     /* from the DingTalk connector's aes_key, when configured */
     struct gw_dingtalk *dingtalk; /* the DingTalk connector's threads (dingtalk.h), or NULL */
+    struct gw_monitor *monitor;   /* the activity monitor (activity.h), or NULL */
 };
 
 /* One HTTP thread's reusable state: made on its first request, freed when the thread ends. */

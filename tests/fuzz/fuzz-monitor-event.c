@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The monitor's activity-event reader on arbitrary bytes: JSON (POST /v1/activity, JSON Lines)
- * and, split at commas as a CSV row under a fixed header, named fields. An accepted event has
+/* The monitor's activity-event readers on arbitrary bytes: JSON (POST /v1/activity, JSON Lines),
+ * an RFC 5424 syslog message, and, split at commas as a CSV row under a fixed header, named
+ * fields. An accepted event has
  * its required fields and a time; a refused one says why. */
 #include "config.h"
 
@@ -35,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mon_event *ev = NULL;
     struct barra_error err = {0};
     int r = mon_event_from_json((const char *)data, size, "fuzz:1", &ev, &err);
+    check(r, ev, &err);
+    ev = NULL;
+    memset(&err, 0, sizeof(err));
+    r = mon_event_from_syslog((const char *)data, size, "fuzz:3", &ev, &err);
     check(r, ev, &err);
     char *row = barra_malloc(size + 1);
     if (row == NULL) {
