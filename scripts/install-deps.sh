@@ -12,7 +12,7 @@ libmicrohttpd-dev libcurl4-openssl-dev apache2 wrk curl
 libarchive-dev libexpat1-dev libmagic-dev libseccomp-dev libpoppler-glib-dev poppler-data
 python3-reportlab libtesseract-dev libleptonica-dev tesseract-ocr-chi-tra tesseract-ocr-chi-sim
 tesseract-ocr-eng tesseract-ocr-osd python3-pil fonts-wqy-zenhei libgsf-1-dev
-libreoffice-writer-nogui libreoffice-calc-nogui
+libreoffice-writer-nogui libreoffice-calc-nogui libmaxminddb-dev libmaxmind-db-writer-perl
 python3
 "
 

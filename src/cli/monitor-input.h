@@ -10,7 +10,7 @@
 #include "monitor/monitor.h"
 
 struct monitor_args {
-    const char *rules, *calendar, *state, *input_format;
+    const char *rules, *calendar, *state, *input_format, *geoip;
     int format; /* 0 json, 1 ecs, 2 ocsf, 3 cef */
     int64_t lateness_ms;
     size_t max_keys;
@@ -21,6 +21,8 @@ struct monitor_args {
  * Returns 0 or an exit status. */
 int monitor_load(const struct monitor_args *a, const char *rules, struct mon_calendar **cal,
                  struct mon_rules **rs);
+/* What monitor_load opened, closed. */
+void monitor_unload(struct mon_calendar *cal, struct mon_rules *rs);
 /* Pushes every event of a JSON Lines or CSV file ("-": standard input) into the engine; each
  * rejected event is reported (file:line: why) and counted. Returns 0 or an exit status. */
 int monitor_read_events(const struct monitor_args *a, const char *path, struct mon_engine *e,

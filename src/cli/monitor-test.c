@@ -382,7 +382,6 @@ int monitor_test(const struct monitor_args *a, const char *rules, int n, char **
     if (rc == 0) {
         printf("%u cases, %u failed\n", ncases, nfailed);
     }
-    mon_rules_free(rs);
-    mon_calendar_free(cal);
+    monitor_unload(cal, rs);
     return rc ? rc : nfailed ? 1 : 0;
 }

@@ -31,6 +31,8 @@ static const char monitor_usage[] =
     "  --rules DIR           the rules (a folder of *.yml/*.yaml, or one file)\n"
     "  --calendar FILE       the working calendar for off-hours rules (default:\n"
     "                        RULES/calendar/default.yaml when it exists)\n"
+    "  --geoip FILE          a MaxMind-format database (GeoIP2/GeoLite2 City): countries for\n"
+    "                        events with an ip but no country, and impossible travel\n"
     "  -f, --format FMT      run: alerts as json (default), ecs, ocsf or cef\n"
     "  --input-format FMT    run: jsonl or csv (default: by the file's name, else jsonl)\n"
     "  --lateness DURATION   how late an event may arrive and still be put in order (default 5m)\n"
@@ -43,11 +45,20 @@ static const char monitor_usage[] =
     "Exit status: 0 success, 1 an event was rejected or a case failed, 2 a usage or rule error.\n"
     "See barra-monitor(1) and docs/monitor.md.\n";
 
-enum { OPT_RULES = 256, OPT_CALENDAR, OPT_INPUT_FORMAT, OPT_LATENESS, OPT_STATE, OPT_MAX_KEYS };
+enum {
+    OPT_RULES = 256,
+    OPT_CALENDAR,
+    OPT_INPUT_FORMAT,
+    OPT_LATENESS,
+    OPT_STATE,
+    OPT_MAX_KEYS,
+    OPT_GEOIP
+};
 
 static const struct option monitor_options[] = {
     {"rules", required_argument, NULL, OPT_RULES},
     {"calendar", required_argument, NULL, OPT_CALENDAR},
+    {"geoip", required_argument, NULL, OPT_GEOIP},
     {"format", required_argument, NULL, 'f'},
     {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
     {"lateness", required_argument, NULL, OPT_LATENESS},
@@ -87,10 +98,26 @@ int monitor_load(const struct monitor_args *a, const char *rules, struct mon_cal
         print_error(&err);
         return 2;
     }
-    if (mon_rules_load(rules, *cal, rs, &err) < 0) {
+    struct mon_geo *geo = NULL;
+    if (a->geoip && mon_geo_open(a->geoip, &geo, &err) < 0) {
         print_error(&err);
         *cal = mon_calendar_free(*cal);
         return 2;
+    }
+    if (mon_rules_load(rules, *cal, rs, &err) < 0) {
+        print_error(&err);
+        *cal = mon_calendar_free(*cal);
+        mon_geo_close(geo);
+        return 2;
+    }
+    const char *first = NULL;
+    size_t inactive = mon_rules_set_geo(*rs, geo, &first);
+    if (inactive) {
+        fprintf(stderr,
+                "barra: warning: %zu rule%s (%s%s) need%s a MaxMind-format database (--geoip) and "
+                "stay%s inactive\n",
+                inactive, inactive == 1 ? "" : "s", first, inactive > 1 ? ", …" : "",
+                inactive == 1 ? "s" : "", inactive == 1 ? "s" : "");
     }
     if (*cal && mon_calendar_valid_until(*cal)) {
         int32_t until = mon_calendar_valid_until(*cal);
@@ -106,6 +133,16 @@ int monitor_load(const struct monitor_args *a, const char *rules, struct mon_cal
         }
     }
     return 0;
+}
+
+void monitor_unload(struct mon_calendar *cal, struct mon_rules *rs)
+{
+    if (rs) {
+        struct mon_geo *geo = (struct mon_geo *)mon_rules_geo(rs);
+        mon_rules_free(rs);
+        mon_geo_close(geo);
+    }
+    mon_calendar_free(cal);
 }
 
 static void print_alert(void *ud, const struct mon_alert *al)
@@ -178,8 +215,7 @@ static int run(struct monitor_args *a, int n, char **files)
                 a->state ? "; the latest events wait in the state file" : "");
     }
     mon_engine_free(e);
-    mon_rules_free(rs);
-    mon_calendar_free(cal);
+    monitor_unload(cal, rs);
     return rc ? rc : rejected ? 1 : 0;
 }
 
@@ -191,8 +227,7 @@ static int check(struct monitor_args *a, const char *rules)
     if (rc == 0) {
         printf("%s: %zu rules, all valid\n", rules, mon_rules_count(rs));
     }
-    mon_rules_free(rs);
-    mon_calendar_free(cal);
+    monitor_unload(cal, rs);
     return rc;
 }
 
@@ -213,6 +248,9 @@ int cmd_monitor(int argc, char **argv)
             break;
         case OPT_CALENDAR:
             a.calendar = optarg;
+            break;
+        case OPT_GEOIP:
+            a.geoip = optarg;
             break;
         case 'f':
             a.format = strcmp(optarg, "json") == 0   ? 0

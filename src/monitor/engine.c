@@ -447,6 +447,36 @@ static int correlate(struct mon_engine *e, const struct mon_rule *c, size_t base
             emit(e, c, ev, k, &ref, 1, 1, detail);
         }
         break;
+    case CORR_GEO_VELOCITY: {
+        if (!ev->located) {
+            break;
+        }
+        if (k->n) {
+            const struct mon_entry *prev = &k->e[k->head];
+            double lat = 0, lon = 0;
+            char from[8] = "";
+            (void)sscanf(prev->value, "%lf,%lf,%7s", &lat, &lon, from);
+            double km = mon_geo_km(lat, lon, ev->lat, ev->lon);
+            double hours = (double)(now - prev->t) / 3.6e6;
+            double kmh = km / (hours > 1.0 / 60 ? hours : 1.0 / 60); /* a minute at least */
+            if (now - prev->t <= c->span_ms && km >= c->min_km && kmh > c->max_kmh) {
+                char detail[160];
+                (void)snprintf(detail, sizeof(detail), "%s to %s: %.0f km in %.1f h (%.0f km/h)",
+                               from[0] ? from : "?", ev->geo_country[0] ? ev->geo_country : "?", km,
+                               hours, kmh);
+                const char *refs[2] = {prev->ref, ev->ref};
+                emit(e, c, ev, k, refs, 2, 1, detail);
+            }
+            entries_clear(k);
+        }
+        char where[64];
+        (void)snprintf(where, sizeof(where), "%.5f,%.5f,%s", ev->lat, ev->lon,
+                       ev->geo_country[0] ? ev->geo_country : "-");
+        if (entry_push(k, now, 0, where, ev->ref) < 0) {
+            return -BARRA_ENOMEM;
+        }
+        break;
+    }
     case CORR_NONE:
         break;
     }
@@ -553,6 +583,16 @@ static int drain(struct mon_engine *e, bool all)
 
 int mon_engine_hold(struct mon_engine *e, struct mon_event *ev)
 {
+    struct mon_place place;
+    if (e->rules->geo && ev->f[MF_IP] && mon_geo_lookup(e->rules->geo, ev->f[MF_IP], &place)) {
+        memcpy(ev->geo_country, place.country, sizeof(ev->geo_country));
+        ev->located = place.located;
+        ev->lat = place.lat;
+        ev->lon = place.lon;
+        if (ev->f[MF_COUNTRY] == NULL && place.country[0]) {
+            ev->f[MF_COUNTRY] = ev->geo_country; /* the event's own country comes first */
+        }
+    }
     if (e->nheap == e->capheap) {
         size_t cap = e->capheap ? e->capheap * 2 : 256;
         struct mon_event **v = barra_reallocarray(e->heap, cap, sizeof(*v));

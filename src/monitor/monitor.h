@@ -52,6 +52,10 @@ struct mon_event {
     int64_t count, bytes;
     const char *f[MF_NFIELDS]; /* NUL-terminated; NULL when absent */
     char ref[48];              /* what alerts call it: its id, or "source:line" */
+    /* from the geo database, when there is one and it knows the ip */
+    char geo_country[8];
+    bool located;
+    double lat, lon;
 };
 
 /* Reads one JSON event (docs/monitor.md, "Activity events"). `ref` names it when it has no id.
@@ -94,6 +98,23 @@ int32_t mon_calendar_valid_until(const struct mon_calendar *c);
 /* The UTC offset, in seconds, of the calendar's time zone at a moment. */
 int32_t mon_calendar_utc_offset(const struct mon_calendar *c, int64_t time_ms);
 
+/* ---- Where addresses are (geo.c) ---- */
+
+struct mon_geo;
+struct mon_place {
+    char country[8]; /* ISO 3166 code, "" when unknown */
+    bool located;
+    double lat, lon;
+};
+
+/* Opens a MaxMind-format database (GeoIP2/GeoLite2 City or alike) the user provides. */
+int mon_geo_open(const char *path, struct mon_geo **ret, struct barra_error *err);
+struct mon_geo *mon_geo_close(struct mon_geo *g);
+/* Whether the database knows the address; fills what it knows. */
+bool mon_geo_lookup(const struct mon_geo *g, const char *ip, struct mon_place *ret);
+/* Great-circle distance in km. */
+double mon_geo_km(double lat1, double lon1, double lat2, double lon2);
+
 /* ---- Rules (rule-parse.c, rule-match.c) ---- */
 
 struct mon_rules;
@@ -102,6 +123,11 @@ struct mon_rules;
  * rules, one or more YAML documents a file. The calendar (may be NULL) serves off-hours rules. */
 int mon_rules_load(const char *path, const struct mon_calendar *cal, struct mon_rules **ret,
                    struct barra_error *err);
+/* Gives the rules a geo database (may be NULL): events with an ip but no country get the
+ * database's, and geo_velocity rules need it. Returns how many rules stay inactive for want of
+ * one; *first names the first of them. */
+size_t mon_rules_set_geo(struct mon_rules *r, const struct mon_geo *geo, const char **first);
+const struct mon_geo *mon_rules_geo(const struct mon_rules *r);
 /* The same from one file's text (NUL-terminated at len); `name` names it in errors. */
 int mon_rules_from_text(const char *text, size_t len, const char *name,
                         const struct mon_calendar *cal, struct mon_rules **ret,

@@ -60,8 +60,9 @@ enum mon_corr {
     CORR_VALUE_SUM,
     CORR_TEMPORAL,
     CORR_TEMPORAL_ORDERED,
-    CORR_NEW_VALUE, /* Barra: a value not seen before for the group */
-    CORR_DORMANT,   /* Barra: the group's first event after a long silence */
+    CORR_NEW_VALUE,    /* Barra: a value not seen before for the group */
+    CORR_DORMANT,      /* Barra: the group's first event after a long silence */
+    CORR_GEO_VELOCITY, /* Barra: two places too far apart for the time between them */
 };
 
 enum { MON_MAX_GROUP = 4, MON_MAX_REFS = 8 };
@@ -88,10 +89,11 @@ struct mon_rule {
     int64_t span_ms;
     enum mon_cmp cmp;
     double threshold;
-    enum mon_field field; /* value_count, value_sum, new_value */
-    int64_t learning_ms;  /* new_value, dormant: no alerts this long after the first event */
-    size_t index;         /* its place among the correlations (state tables) */
-    size_t *users;        /* detection rules: the correlations that count it */
+    enum mon_field field;   /* value_count, value_sum, new_value */
+    int64_t learning_ms;    /* new_value, dormant: no alerts this long after the first event */
+    double max_kmh, min_km; /* geo_velocity */
+    size_t index;           /* its place among the correlations (state tables) */
+    size_t *users;          /* detection rules: the correlations that count it */
     size_t nusers;
 };
 
@@ -100,6 +102,7 @@ struct mon_rules {
     size_t n;
     size_t ncorr;
     const struct mon_calendar *cal;
+    const struct mon_geo *geo;
     /* detection rules by action: for each event only the rules about its action, and those
      * about any action, are tried */
     struct mon_bucket {

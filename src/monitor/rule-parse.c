@@ -706,7 +706,8 @@ static int parse_correlation(struct ctx *x, const struct ynode *c, struct mon_ru
                  {"temporal", CORR_TEMPORAL},
                  {"temporal_ordered", CORR_TEMPORAL_ORDERED},
                  {"new_value", CORR_NEW_VALUE},
-                 {"dormant", CORR_DORMANT}};
+                 {"dormant", CORR_DORMANT},
+                 {"geo_velocity", CORR_GEO_VELOCITY}};
     if (c->kind != YNODE_MAP) {
         return bad(x, c, "correlation is a mapping");
     }
@@ -720,12 +721,12 @@ static int parse_correlation(struct ctx *x, const struct ynode *c, struct mon_ru
     if (r->corr == CORR_NONE) {
         return bad(x, type ? type : c,
                    "correlation type is event_count, value_count, value_sum, temporal, "
-                   "temporal_ordered, or Barra's new_value or dormant");
+                   "temporal_ordered, or Barra's new_value, dormant or geo_velocity");
     }
     for (size_t i = 0; i + 1 < c->n; i += 2) {
-        static const char *const keys[] = {"type",     "rules",     "group-by",
-                                           "timespan", "condition", "generate",
-                                           "learning", "field",     NULL};
+        static const char *const keys[] = {"type",      "rules",    "group-by", "timespan",
+                                           "condition", "generate", "learning", "field",
+                                           "max_kmh",   "min_km",   NULL};
         bool known = false;
         for (size_t k = 0; keys[k]; k++) {
             known |= strcmp(c->items[i]->value, keys[k]) == 0;
@@ -754,6 +755,21 @@ static int parse_correlation(struct ctx *x, const struct ynode *c, struct mon_ru
     }
     if (v && r->corr != CORR_NEW_VALUE && r->corr != CORR_DORMANT) {
         return bad(x, v, "learning belongs to new_value and dormant correlations");
+    }
+    r->max_kmh = 1000;
+    r->min_km = 500;
+    const struct ynode *speed = ytree_get(c, "max_kmh"), *dist = ytree_get(c, "min_km");
+    if ((speed || dist) && r->corr != CORR_GEO_VELOCITY) {
+        return bad(x, speed ? speed : dist, "max_kmh and min_km belong to geo_velocity");
+    }
+    char *tail = NULL;
+    if (speed && (speed->kind != YNODE_SCALAR ||
+                  (r->max_kmh = strtod(speed->value, &tail), *tail || r->max_kmh <= 0))) {
+        return bad(x, speed, "max_kmh is a speed in km/h, more than 0");
+    }
+    if (dist && (dist->kind != YNODE_SCALAR ||
+                 (r->min_km = strtod(dist->value, &tail), *tail || r->min_km < 0))) {
+        return bad(x, dist, "min_km is a distance in km");
     }
     bool needs_field =
         r->corr == CORR_VALUE_COUNT || r->corr == CORR_VALUE_SUM || r->corr == CORR_NEW_VALUE;
@@ -1240,6 +1256,23 @@ int mon_rules_from_text(const char *text, size_t len, const char *name,
                         struct barra_error *err)
 {
     return load_rules(name, text, len, cal, ret, err);
+}
+
+const struct mon_geo *mon_rules_geo(const struct mon_rules *rs)
+{
+    return rs->geo;
+}
+
+size_t mon_rules_set_geo(struct mon_rules *rs, const struct mon_geo *geo, const char **first)
+{
+    rs->geo = geo;
+    size_t inactive = 0;
+    for (size_t i = 0; geo == NULL && i < rs->n; i++) {
+        if (rs->r[i].corr == CORR_GEO_VELOCITY && inactive++ == 0 && first) {
+            *first = rs->r[i].id;
+        }
+    }
+    return inactive;
 }
 
 const struct mon_bucket *mon_rules_bucket(const struct mon_rules *rs, const char *action)

@@ -31,6 +31,7 @@ struct gw_monitor {
     struct gw *gw;
     struct mon_calendar *cal;
     struct mon_rules *rules;
+    struct mon_geo *geo;
     struct mon_engine *engine;
     pthread_mutex_t lock; /* the engine and the fed keys */
     pthread_t thread;
@@ -263,8 +264,19 @@ int gw_monitor_open(struct gw *gw, struct barra_error *reterr)
     (void)snprintf(def, sizeof(def), "%s/calendar/default.yaml", c->rules);
     const char *cal = c->calendar ? c->calendar : stat(def, &st) == 0 ? def : NULL;
     int r = cal ? mon_calendar_load(cal, &m->cal, reterr) : 0;
+    if (r == 0 && c->geoip) {
+        r = mon_geo_open(c->geoip, &m->geo, reterr);
+    }
     if (r == 0) {
         r = mon_rules_load(c->rules, m->cal, &m->rules, reterr);
+    }
+    const char *first = NULL;
+    size_t inactive = r == 0 ? mon_rules_set_geo(m->rules, m->geo, &first) : 0;
+    if (inactive) {
+        fprintf(stderr,
+                "barra serve: %zu monitor rule(s) (%s, …) need monitor.geoip (a MaxMind-format "
+                "database) and stay inactive\n",
+                inactive, first);
     }
     struct mon_options opt = {.lateness_ms = (int64_t)c->lateness_s * 1000,
                               .max_keys = c->max_keys,
@@ -319,6 +331,7 @@ void gw_monitor_close(struct gw *gw)
     barra_free(m->fed);
     mon_engine_free(m->engine);
     mon_rules_free(m->rules);
+    mon_geo_close(m->geo);
     mon_calendar_free(m->cal);
     pthread_mutex_destroy(&m->lock);
     barra_free(m);

@@ -15,6 +15,7 @@ void cfg_free_monitor(struct gw_monitor_config *m)
     if (m) {
         barra_free(m->rules);
         barra_free(m->calendar);
+        barra_free(m->geoip);
         barra_free(m->syslog_host);
         barra_free(m);
     }
@@ -22,7 +23,7 @@ void cfg_free_monitor(struct gw_monitor_config *m)
 
 int cfg_parse_monitor(struct cfg_parse *p, const struct ynode *n, struct gw_config *c)
 {
-    static const char *const keys[] = {"rules",    "calendar",      "lateness",
+    static const char *const keys[] = {"rules",    "calendar",      "geoip", "lateness",
                                        "max_keys", "syslog_listen", NULL};
     if (cfg_check_keys(p, n, "monitor", keys) < 0) {
         return -BARRA_EPARSE;
@@ -43,6 +44,9 @@ int cfg_parse_monitor(struct cfg_parse *p, const struct ynode *n, struct gw_conf
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(n, "calendar")) && cfg_get_path(p, v, "calendar", &m->calendar) < 0) {
+        return -BARRA_EPARSE;
+    }
+    if ((v = ytree_get(n, "geoip")) && cfg_get_path(p, v, "geoip", &m->geoip) < 0) {
         return -BARRA_EPARSE;
     }
     if ((v = ytree_get(n, "lateness"))) {

@@ -87,6 +87,7 @@ struct gw_dingtalk_config {
 struct gw_monitor_config {
     char *rules;         /* a folder of Sigma rules */
     char *calendar;      /* NULL: RULES/calendar/default.yaml when it exists */
+    char *geoip;         /* a MaxMind-format database, or NULL */
     uint32_t lateness_s; /* events are held this long to be put in order (default 120) */
     uint64_t max_keys;   /* groups per rule */
     char *syslog_host;   /* RFC 5424 over TCP: where to listen, or NULL */

@@ -3,7 +3,8 @@
 """`barra monitor` from the outside: rule errors with file, line and column; JSON Lines and CSV
 input with bad events reported and the rest kept; state carried across runs; ECS, OCSF and CEF
 output; the working calendar's time zones and holidays checked against Python's zoneinfo and the
-holiday table itself (both independent of Barra's TZif reader and date arithmetic).
+holiday table itself (both independent of Barra's TZif reader and date arithmetic); places from a
+MaxMind-format database written by MaxMind's own writer.
 
     test-monitor.py BARRA"""
 
@@ -77,7 +78,7 @@ def rule_errors(tmp):
         check(path + where in err and message in err,
               "%s: error at %s saying %r (got %r)" % (name, where, message, err.strip()))
     rc, out, _ = barra("check", RULES)
-    check(rc == 0 and "18 rules, all valid" in out, "the shipped rules load (%r)" % out)
+    check(rc == 0 and "20 rules, all valid" in out, "the shipped rules load (%r)" % out)
 
 
 def bulk_events(n, start="2026-03-02T10:00:00+08:00", actor="bob"):
@@ -246,6 +247,34 @@ def calendar_holidays(tmp):
           "an expired holiday table is warned about (%s)" % err)
 
 
+def geo(tmp):
+    """Places from a MaxMind-format database written by MaxMind's own Perl writer: the rules'
+    geo cases pass, and the distance an alert reports agrees with the haversine formula computed
+    here."""
+    db = os.path.join(tmp, "places.mmdb")
+    subprocess.run(["perl", os.path.join(ROOT, "tests", "monitor", "make-mmdb.pl"), db], check=True)
+    rc, out, err = barra("test", "--geoip", db, RULES, os.path.join(RULES, "tests", "geo"))
+    check(rc == 0 and "0 failed" in out, "the geo cases pass: %s %s" % (out.strip(), err.strip()))
+    events = [{"time": "2026-03-02T10:00:00+08:00", "actor": "a", "action": "login", "ip": "10.1.0.1"},
+              {"time": "2026-03-02T12:00:00+08:00", "actor": "a", "action": "login", "ip": "10.2.0.1"}]
+    rc, out, err = barra("run", "--rules", RULES, "--geoip", db, "--lateness", "0", "-",
+                         stdin="\n".join(json.dumps(e) for e in events))
+    got = [a for a in alerts(out) if a["rule"] == "barra-impossible-travel"]
+    import math
+    lat1, lon1, lat2, lon2 = map(math.radians, (22.1987, 113.5439, 51.5072, -0.1276))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    km = 2 * 6371.0 * math.asin(math.sqrt(h))
+    m = re.match(r"MO to GB: (\d+) km in 2.0 h \((\d+) km/h\)", got[0].get("detail", "") if got else "")
+    check(m and abs(int(m.group(1)) - km) < 1 and abs(int(m.group(2)) - km / 2) < 1,
+          "Macau to London: %.0f km by the formula, the alert says %r" % (km, got[0].get("detail") if got else None))
+    rc, _, err = barra("check", RULES)
+    check(rc == 0 and "barra-impossible-travel" in err and "--geoip" in err,
+          "without a database the travel rule is named as inactive (%s)" % err.strip())
+    bad = write(tmp, "not.mmdb", "not a database")
+    rc, _, err = barra("check", "--geoip", bad, RULES)
+    check(rc == 2 and "not a MaxMind-format database" in err, "a bad database is refused (%s)" % err.strip())
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="barra-monitor-")
     rule_errors(tmp)
@@ -253,6 +282,7 @@ def main():
     state(tmp)
     calendar_zone(tmp)
     calendar_holidays(tmp)
+    geo(tmp)
     print("%d checks, %d failed" % (checks, failures))
     sys.exit(1 if failures else 0)
 
