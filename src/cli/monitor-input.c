@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Event files for `barra monitor run`: JSON Lines (one event a line) or CSV with a header row
- * naming the fields (time, actor, action, …; destination_host for destination.host). */
+/* Event files for `barra monitor run`: JSON Lines (one event a line), CSV with a header row naming
+ * the fields (time, actor, action, …; destination_host for destination.host), or an egress
+ * proxy's access log (Squid native, nginx combined). */
 #include "config.h"
 
 #include "cli/monitor-input.h"
@@ -71,6 +72,8 @@ int monitor_read_events(const struct monitor_args *a, const char *path, struct m
                         uint64_t *rejected)
 {
     bool csv = a->input_format ? strcmp(a->input_format, "csv") == 0 : ends_with(path, ".csv");
+    bool squid = a->input_format && strcmp(a->input_format, "squid") == 0;
+    bool nginx = a->input_format && strcmp(a->input_format, "nginx") == 0;
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "barra monitor: %s: %s\n", path, strerror(errno));
@@ -125,6 +128,10 @@ int monitor_read_events(const struct monitor_args *a, const char *path, struct m
             }
             r = mon_event_from_fields((const char *const *)header, (const char *const *)cells,
                                       (size_t)k, ref, &ev, &err);
+        } else if (squid) {
+            r = mon_event_from_squid(line, (size_t)len, ref, &ev, &err);
+        } else if (nginx) {
+            r = mon_event_from_nginx(line, (size_t)len, ref, &ev, &err);
         } else {
             r = mon_event_from_json(line, (size_t)len, ref, &ev, &err);
         }

@@ -84,9 +84,10 @@ static int make_event(const char *file, const struct ynode *m, long i, int64_t s
         const struct ynode *key = m->items[k], *v = m->items[k + 1];
         if (v->kind == YNODE_MAP && strcmp(key->value, "destination") == 0) {
             for (size_t j = 0; j + 1 < v->n && n < 38; j += 2) {
-                static const char *const dest[] = {"destination.host", "destination.region"};
-                bool host = strcmp(v->items[j]->value, "host") == 0;
-                names[n] = dest[host ? 0 : 1];
+                static char dotted[40][40];
+                (void)snprintf(dotted[n], sizeof(dotted[n]), "destination.%.24s",
+                               v->items[j]->value);
+                names[n] = dotted[n];
                 expand(v->items[j + 1]->value ? v->items[j + 1]->value : "", i, buf[n], 512);
                 values[n] = buf[n];
                 n++;

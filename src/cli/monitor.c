@@ -34,7 +34,8 @@ static const char monitor_usage[] =
     "  --geoip FILE          a MaxMind-format database (GeoIP2/GeoLite2 City): countries for\n"
     "                        events with an ip but no country, and impossible travel\n"
     "  -f, --format FMT      run: alerts as json (default), ecs, ocsf or cef\n"
-    "  --input-format FMT    run: jsonl or csv (default: by the file's name, else jsonl)\n"
+    "  --input-format FMT    run: jsonl, csv, squid or nginx (access logs of an egress proxy:\n"
+    "                        plugin traffic); default: csv for *.csv, else jsonl\n"
     "  --lateness DURATION   how late an event may arrive and still be put in order (default 5m)\n"
     "  --state FILE          run: restore the windows from FILE first and save them there at\n"
     "                        the end, so that a later run goes on where this one stopped\n"
@@ -264,8 +265,9 @@ int cmd_monitor(int argc, char **argv)
             }
             break;
         case OPT_INPUT_FORMAT:
-            if (strcmp(optarg, "jsonl") && strcmp(optarg, "csv")) {
-                fprintf(stderr, "barra monitor: --input-format is jsonl or csv\n");
+            if (strcmp(optarg, "jsonl") && strcmp(optarg, "csv") && strcmp(optarg, "squid") &&
+                strcmp(optarg, "nginx")) {
+                fprintf(stderr, "barra monitor: --input-format is jsonl, csv, squid or nginx\n");
                 return 2;
             }
             a.input_format = optarg;

@@ -37,6 +37,7 @@ static const char *const field_names[MF_NFIELDS] = {
     [MF_TIER] = "tier",
     [MF_PLUGIN] = "plugin",
     [MF_DEST_HOST] = "destination.host",
+    [MF_DEST_IP] = "destination.ip",
     [MF_DEST_REGION] = "destination.region",
     [MF_SOURCE] = "source",
 };
@@ -55,9 +56,15 @@ int mon_field_of(const char *name, enum mon_field *ret)
         }
     }
     /* CSV headers cannot nest: destination_host reads as destination.host */
-    if (strcmp(name, "destination_host") == 0 || strcmp(name, "destination_region") == 0) {
-        *ret = name[12] == 'h' ? MF_DEST_HOST : MF_DEST_REGION;
-        return 0;
+    if (strncmp(name, "destination_", 12) == 0) {
+        char dotted[40];
+        (void)snprintf(dotted, sizeof(dotted), "destination.%.24s", name + 12);
+        for (int f = MF_DEST_HOST; f <= MF_DEST_REGION; f++) {
+            if (strcmp(dotted, field_names[f]) == 0) {
+                *ret = (enum mon_field)f;
+                return 0;
+            }
+        }
     }
     return -BARRA_EINVAL;
 }
@@ -194,11 +201,13 @@ int mon_event_from_jr(const struct jr_value *root, const char *ref, const char *
         } else if (strcmp(m->key, "destination") == 0 && m->value.type == JR_OBJECT) {
             for (uint32_t k = 0; r == 0 && k < m->value.n; k++) {
                 const struct jr_member *d = &m->value.u.members[k];
-                bool host = strcmp(d->key, "host") == 0;
-                if (!host && strcmp(d->key, "region") != 0) {
+                f = strcmp(d->key, "host") == 0     ? MF_DEST_HOST
+                    : strcmp(d->key, "ip") == 0     ? MF_DEST_IP
+                    : strcmp(d->key, "region") == 0 ? MF_DEST_REGION
+                                                    : MF_NFIELDS;
+                if (f == MF_NFIELDS) {
                     continue;
                 }
-                f = host ? MF_DEST_HOST : MF_DEST_REGION;
                 if ((vals[f] = text_of(&d->value, nums[f])) == NULL && d->value.type != JR_NULL) {
                     r = fail(err, ref, "\"destination.%s\" is not a string", d->key);
                 }
@@ -253,7 +262,7 @@ void mon_event_json(const struct mon_event *ev, struct buf *b)
         if (ev->f[f] == NULL) {
             continue;
         }
-        if (f == MF_DEST_HOST || f == MF_DEST_REGION) {
+        if (f >= MF_DEST_HOST && f <= MF_DEST_REGION) {
             dest = true;
             continue;
         }
@@ -266,8 +275,7 @@ void mon_event_json(const struct mon_event *ev, struct buf *b)
         bool comma = false;
         for (int f = MF_DEST_HOST; f <= MF_DEST_REGION; f++) {
             if (ev->f[f]) {
-                (void)buf_printf(b, "%s\"%s\":", comma ? "," : "",
-                                 f == MF_DEST_HOST ? "host" : "region");
+                (void)buf_printf(b, "%s\"%s\":", comma ? "," : "", field_names[f] + 12);
                 (void)jsonw_string(b, ev->f[f]);
                 comma = true;
             }

@@ -593,6 +593,18 @@ int mon_engine_hold(struct mon_engine *e, struct mon_event *ev)
             ev->f[MF_COUNTRY] = ev->geo_country; /* the event's own country comes first */
         }
     }
+    /* a destination's region from its address: "cn-mainland" for CN, else the ISO code */
+    if (e->rules->geo && ev->f[MF_DEST_IP] && ev->f[MF_DEST_REGION] == NULL &&
+        mon_geo_lookup(e->rules->geo, ev->f[MF_DEST_IP], &place) && place.country[0]) {
+        if (strcmp(place.country, "CN") == 0) {
+            (void)snprintf(ev->geo_region, sizeof(ev->geo_region), "cn-mainland");
+        } else {
+            for (size_t i = 0; i < sizeof(ev->geo_region) - 1 && place.country[i]; i++) {
+                ev->geo_region[i] = (char)(place.country[i] | 0x20);
+            }
+        }
+        ev->f[MF_DEST_REGION] = ev->geo_region;
+    }
     if (e->nheap == e->capheap) {
         size_t cap = e->capheap ? e->capheap * 2 : 256;
         struct mon_event **v = barra_reallocarray(e->heap, cap, sizeof(*v));

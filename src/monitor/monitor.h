@@ -35,6 +35,7 @@ enum mon_field {
     MF_TIER,
     MF_PLUGIN,
     MF_DEST_HOST,
+    MF_DEST_IP,
     MF_DEST_REGION,
     MF_SOURCE,
     MF_NFIELDS
@@ -56,6 +57,7 @@ struct mon_event {
     char geo_country[8];
     bool located;
     double lat, lon;
+    char geo_region[16]; /* destination.region from destination.ip's country, when missing */
 };
 
 /* Reads one JSON event (docs/monitor.md, "Activity events"). `ref` names it when it has no id.
@@ -77,6 +79,12 @@ int mon_event_from_syslog(const char *msg, size_t len, const char *ref, struct m
 struct jr_value;
 int mon_event_from_jr(const struct jr_value *obj, const char *ref, const char *default_time,
                       const char *default_source, struct mon_event **ret, struct barra_error *err);
+/* A plugin_sync event from an egress proxy's access log line (proxy-log.c): Squid's native
+ * format, or nginx's "combined". */
+int mon_event_from_squid(const char *line, size_t len, const char *ref, struct mon_event **ret,
+                         struct barra_error *err);
+int mon_event_from_nginx(const char *line, size_t len, const char *ref, struct mon_event **ret,
+                         struct barra_error *err);
 /* An event as JSON that mon_event_from_json reads back the same (its ref as "ref"). */
 void mon_event_json(const struct mon_event *ev, struct buf *out);
 /* An event from its fields' texts (CSV rows, log lines): names[i] = values[i]. */

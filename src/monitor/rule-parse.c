@@ -192,6 +192,7 @@ static int parse_test(struct ctx *x, const struct ynode *key, const struct ynode
         return bad(x, key,
                    "unknown field \"%s\" (fields: id, actor, action, resource, count, bytes, ip, "
                    "country, client, device, department, outcome, tier, plugin, destination.host, "
+                   "destination.ip, "
                    "destination.region, source)",
                    name ? name : "");
     }

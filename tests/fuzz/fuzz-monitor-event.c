@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The monitor's activity-event readers on arbitrary bytes: JSON (POST /v1/activity, JSON Lines),
- * an RFC 5424 syslog message, and, split at commas as a CSV row under a fixed header, named
+ * an RFC 5424 syslog message, Squid and nginx access-log lines, and, split at commas as a CSV row under a fixed header, named
  * fields. An accepted event has
  * its required fields and a time; a refused one says why. */
 #include "config.h"
@@ -40,6 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ev = NULL;
     memset(&err, 0, sizeof(err));
     r = mon_event_from_syslog((const char *)data, size, "fuzz:3", &ev, &err);
+    check(r, ev, &err);
+    ev = NULL;
+    memset(&err, 0, sizeof(err));
+    r = mon_event_from_squid((const char *)data, size, "fuzz:4", &ev, &err);
+    check(r, ev, &err);
+    ev = NULL;
+    memset(&err, 0, sizeof(err));
+    r = mon_event_from_nginx((const char *)data, size, "fuzz:5", &ev, &err);
     check(r, ev, &err);
     char *row = barra_malloc(size + 1);
     if (row == NULL) {

@@ -179,6 +179,12 @@ def monitor_seeds():
     }
     for name, ev in events.items():
         write("monitor-event", name, json.dumps(ev, ensure_ascii=False))
+    write("monitor-event", "squid.log", "1772416800.123    250 10.0.0.5 TCP_TUNNEL/200 5120 CONNECT "
+          "api.crm.example.sg:443 crm-bot HIER_DIRECT/203.0.113.5 -\n")
+    write("monitor-event", "nginx.log", '10.0.0.7 - hr-plugin [02/Mar/2026:10:00:00 +0800] "POST '
+          'https://user:pw@[2001:db8::1]:8443/upload?x=1 HTTP/1.1" 200 1234 "-" "curl/8"\n')
+    write("monitor-event", "syslog-sd.txt", '<134>1 2026-03-02T10:00:00+08:00 proxy1 squid - - '
+          '[activity@32473 actor="crm-bot" action="plugin_sync" destination.host="a\\"b\\]c"]\n')
     write("monitor-event", "row.csv", "2026-03-02T10:00:00+08:00,bob,file_download,doc-1,1,2048,10.0.0.1,mo")
 
 

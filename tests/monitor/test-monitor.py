@@ -275,6 +275,42 @@ def geo(tmp):
     check(rc == 2 and "not a MaxMind-format database" in err, "a bad database is refused (%s)" % err.strip())
 
 
+def proxy_logs(tmp):
+    """Plugin traffic from egress-proxy logs: Squid's native lines (with the server's address,
+    placed by the database) and nginx's combined lines; malformed lines are refused by number."""
+    db = os.path.join(tmp, "places.mmdb")
+    if not os.path.exists(db):
+        subprocess.run(["perl", os.path.join(ROOT, "tests", "monitor", "make-mmdb.pl"), db], check=True)
+    squid = write(tmp, "proxy/access.log", "\n".join([
+        "1772416800.123    250 10.0.0.5 TCP_TUNNEL/200 5120 CONNECT api.crm.example.mo:443 crm HIER_DIRECT/10.1.2.3 -",
+        "1772416801.500     12 10.0.0.6 TCP_MISS/200 880 POST https://sync.example.com/v1/push hr HIER_DIRECT/10.2.7.7 application/json",
+        "1772416802.000      3 10.0.0.6 TCP_DENIED/403 0 GET http://x.example/ - HIER_NONE/- text/html",
+        "not a squid line",
+    ]) + "\n")
+    rc, out, err = barra("run", "--rules", RULES, "--geoip", db, "--input-format", "squid",
+                         "--lateness", "0", squid)
+    got = [(a["rule"], a["actor"]) for a in alerts(out)]
+    check(rc == 1 and "access.log:4: error:" in err and "Squid" in err,
+          "a malformed Squid line is refused by its number (%s)" % err.strip()[-200:])
+    check(("barra-plugin-overseas", "hr") in got and ("barra-plugin-overseas", "crm") not in got,
+          "Squid: the London server alerts, the Macau one is allowed (its region from the database): %s" % got)
+    check(("barra-plugin-overseas", "10.0.0.6") in got,
+          "a request without a user is the client address's, and a server of unknown region is not allowed: %s" % got)
+    nginx = write(tmp, "proxy/nginx.log", "\n".join([
+        '10.0.0.7 - hr-plugin [02/Mar/2026:10:00:00 +0800] "POST https://api.hr.example.sg/upload HTTP/1.1" 200 1234 "-" "curl/8"',
+        '10.0.0.8 - - [02/Mar/2026:10:00:01 +0800] "CONNECT files.example.hk:443 HTTP/1.1" 200 0 "-" "x"',
+        '10.0.0.9 - - [31/Feb/2026:10:00:01 +0800] "GET / HTTP/1.1" 200 0 "-" "x"',
+        '10.0.0.9 - - [02/Mar/2026:10:00:01 +0800] "GET / HTTP/1.1" OK 0',
+    ]) + "\n")
+    rc, out, err = barra("run", "--rules", RULES, "--input-format", "nginx", "--lateness", "0", nginx)
+    got = alerts(out)
+    check(rc == 1 and "nginx.log:3: error:" in err and "nginx.log:4: error:" in err,
+          "an impossible date and a status that is not a number are refused (%s)" % err.strip()[-300:])
+    check([(a["rule"], a["actor"], a["time"]) for a in got][:1] ==
+          [("barra-plugin-overseas", "hr-plugin", "2026-03-02T10:00:00.000+08:00")],
+          "nginx: the user, the time in its own offset: %s" % got[:1])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="barra-monitor-")
     rule_errors(tmp)
@@ -283,6 +319,7 @@ def main():
     calendar_zone(tmp)
     calendar_holidays(tmp)
     geo(tmp)
+    proxy_logs(tmp)
     print("%d checks, %d failed" % (checks, failures))
     sys.exit(1 if failures else 0)
 
