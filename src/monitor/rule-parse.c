@@ -1103,7 +1103,9 @@ static int load_dir(struct loader *ld, const char *dir, int depth)
         n++;
     }
     (void)closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), cmp_str);
+    }
     for (size_t i = 0; e == 0 && i < n; i++) {
         DIR *sub = depth < 4 ? opendir(names[i]) : NULL;
         if (sub) {

@@ -142,7 +142,7 @@ static int collect(const char *key, const char *value, void *userdata)
     if (m->nfed + b->n >= MAX_FED) {
         return 1; /* the rest next round, after a save */
     }
-    if (bsearch(&key, m->fed, m->nfed, sizeof(*m->fed), cmp_key)) {
+    if (m->nfed && bsearch(&key, m->fed, m->nfed, sizeof(*m->fed), cmp_key)) {
         return 0;
     }
     if (b->n == b->cap) {
@@ -199,7 +199,9 @@ static void feed(struct gw_monitor *m)
             barra_free(b.keys[i]);
         }
     }
-    qsort(m->fed, m->nfed, sizeof(*m->fed), cmp_key);
+    if (m->nfed > 1) {
+        qsort(m->fed, m->nfed, sizeof(*m->fed), cmp_key);
+    }
     barra_free(b.keys);
     barra_free(b.values);
 }
