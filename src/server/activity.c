@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "monitor/monitor.h"
+#include "server/alert-sinks.h"
 #include "server/dingtalk.h"
 #include "server/server.h"
 #include "server/syslog-in.h"
@@ -42,6 +43,7 @@ struct gw_monitor {
     time_t saved;
     char state_path[1024];
     struct syslog_in *syslog;
+    struct alert_sinks *sinks;
     atomic_ullong stored, rejected, alerts, alert_seq;
 };
 
@@ -88,6 +90,7 @@ static void on_alert(void *ud, const struct mon_alert *a)
     (void)snprintf(when, sizeof(when), "%.*s", t.len > 2 ? (int)t.len - 2 : 0,
                    t.data ? t.data + 1 : "");
     buf_done(&t);
+    alert_sinks_post(m->sinks, a);
     gw_dingtalk_notify(gw->dingtalk, a->title,
                        "**%s** (%s)\n\n- rule: %s\n- %s\n- count: %llu%s%s\n- time: %s\n- "
                        "articles: %s",
@@ -308,6 +311,10 @@ int gw_monitor_start(struct gw *gw, struct barra_error *reterr)
             return r;
         }
     }
+    int e = alert_sinks_start(c, &m->sinks, reterr);
+    if (e < 0) {
+        return e;
+    }
     if (pthread_create(&m->thread, NULL, feeder, m) != 0) {
         return barra_error_set(reterr, -BARRA_ENOMEM, "cannot start the monitor's thread");
     }
@@ -327,6 +334,7 @@ void gw_monitor_close(struct gw *gw)
         pthread_join(m->thread, NULL);
         round_once(m, true); /* what came in last, and the state with it */
     }
+    alert_sinks_stop(m->sinks, 3000);
     for (size_t i = 0; i < m->nfed; i++) {
         barra_free(m->fed[i]);
     }
@@ -374,4 +382,5 @@ void gw_monitor_metrics(struct gw *gw, struct buf *b)
                      (unsigned long long)atomic_load(&m->rejected), (unsigned long long)st.late,
                      (unsigned long long)st.alerts, (unsigned long long)st.suppressed,
                      (unsigned long long)st.evicted, (unsigned long long)st.pending);
+    alert_sinks_metrics(m->sinks, b);
 }

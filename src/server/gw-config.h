@@ -83,6 +83,20 @@ struct gw_dingtalk_config {
     uint32_t alerts_per_minute; /* at most DingTalk's 20 */
 };
 
+/* Where the monitor's alerts go besides the store, the audit log and the DingTalk robot. */
+enum gw_alert_format { GW_ALERT_JSON, GW_ALERT_ECS, GW_ALERT_OCSF, GW_ALERT_CEF };
+struct gw_alert_sink_config {
+    char *url;     /* syslog: tcp:// or tls://HOST:PORT; webhook: https://; email: smtp(s):// */
+    char *ca_file; /* NULL: the system's CAs */
+    enum gw_alert_format format;
+    char *secret;   /* webhook: the signing secret ("whsec_..." or raw) */
+    char *username; /* email */
+    char *password;
+    char *from;
+    char **to;
+    size_t nto;
+};
+
 /* The activity monitor (docs/monitor.md, docs/serve.md): its rules, calendar, and inputs. */
 struct gw_monitor_config {
     char *rules;         /* a folder of Sigma rules */
@@ -92,6 +106,7 @@ struct gw_monitor_config {
     uint64_t max_keys;   /* groups per rule */
     char *syslog_host;   /* RFC 5424 over TCP: where to listen, or NULL */
     uint16_t syslog_port;
+    struct gw_alert_sink_config *alert_syslog, *alert_webhook, *alert_email; /* NULL: none */
 };
 
 struct gw_config {

@@ -4,17 +4,25 @@
 (the simulator's fileAuditLogs API, polled through the connector), syslog (RFC 5424 over TCP, both
 framings) and POST /v1/activity. Alerts must come out of GET /v1/alerts, the audit log and the
 DingTalk simulator's custom-robot endpoint, which refuses anything not signed with the robot's
-secret; windows must survive a restart.
+secret; windows must survive a restart. Alerts also go to a webhook (signature checked here
+with the Standard Webhooks scheme), to syslog over TLS and to an SMTP server, all on loopback.
 
     test-monitor-serve.py BARRA"""
 
+import base64
 import datetime
 import glob
+import hashlib
+import hmac
+import http.server
 import json
 import os
+import re
 import socket
 import sqlite3
+import ssl
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -165,8 +173,156 @@ def test_feeds(tmp):
     fake.stop()
 
 
+class Receivers:
+    """Independent receivers on loopback: a webhook (its first request answered 500, to exercise
+    the retry), a syslog server over TLS (RFC 5425 frames) and an SMTP server."""
+
+    def __init__(self, tmp, cert, key):
+        self.webhooks, self.frames, self.mails, self.calls = [], [], [], 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    outer.calls += 1
+                    first = outer.calls == 1
+                    if not first:
+                        outer.webhooks.append((dict(self.headers), body))
+                self.send_response(500 if first else 204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.tls = ctx.wrap_socket(socket.create_server(("127.0.0.1", 0)), server_side=True)
+        threading.Thread(target=self._syslog, daemon=True).start()
+        self.smtp = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._smtp, daemon=True).start()
+        self.ports = (self.http.server_address[1], self.tls.getsockname()[1],
+                      self.smtp.getsockname()[1])
+
+    def _syslog(self):
+        while True:
+            try:
+                conn, _ = self.tls.accept()
+            except (OSError, ssl.SSLError):
+                continue
+            data = b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            conn.close()
+            while data:  # octet counting: LEN SP MSG
+                length, _, rest = data.partition(b" ")
+                n = int(length)
+                with self.lock:
+                    self.frames.append(rest[:n].decode())
+                data = rest[n:]
+
+    def _smtp(self):
+        while True:
+            conn, _ = self.smtp.accept()
+            f = conn.makefile("rwb")
+
+            def say(line):
+                f.write(line.encode() + b"\r\n")
+                f.flush()
+            say("220 test ESMTP")
+            mail = {"rcpt": []}
+            while True:
+                line = f.readline().decode().rstrip("\r\n")
+                if not line:
+                    break
+                verb = line.split(" ")[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    say("250 test")
+                elif verb == "MAIL":
+                    mail["from"] = line
+                    say("250 ok")
+                elif verb == "RCPT":
+                    mail["rcpt"].append(line)
+                    say("250 ok")
+                elif verb == "DATA":
+                    say("354 go on")
+                    body = b""
+                    while True:
+                        l2 = f.readline()
+                        if l2 in (b".\r\n", b".\n", b""):
+                            break
+                        body += l2
+                    mail["data"] = body.decode()
+                    with self.lock:
+                        self.mails.append(dict(mail))
+                    say("250 queued")
+                elif verb == "QUIT":
+                    say("221 bye")
+                    break
+                else:
+                    say("250 ok")
+            conn.close()
+
+
+def test_sinks(tmp):
+    ca, cert, key = make_cert(tmp)
+    rx = Receivers(tmp, cert, key)
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    with open(os.path.join(tmp, "hook-secret"), "w") as f:
+        f.write(secret + "\n")
+    extra = ("monitor:\n  rules: %s\n  lateness: 1\n  alerts:\n"
+             "    webhook: {url: 'http://127.0.0.1:%d/alerts', secret_file: hook-secret, format: ecs}\n"
+             "    syslog: {url: 'tls://127.0.0.1:%d', ca_file: %s, format: cef}\n"
+             "    email: {url: 'smtp://127.0.0.1:%d', from: barra@example.mo, to: [dpo@example.mo]}\n"
+             % (os.path.join(ROOT, "rules", "monitor"), rx.ports[0], rx.ports[1], ca, rx.ports[2]))
+    d = Daemon(tmp, base_config(tmp, TOKEN_CFG, extra)).start()
+    now = int(time.time() * 1000)
+    sync = {"time": iso(now - 60000), "actor": "crm-bot", "action": "plugin_sync", "plugin": "crm",
+            "destination": {"host": "api.crm.example.sg", "region": "sg"}}
+    status, _, _ = d.call("POST", "/v1/activity", json.dumps(sync), token=TOKEN,
+                          headers={"Content-Type": "application/json"})
+    check(status == 202, "the event is taken (%d)" % status)
+    check(wait_for(lambda: rx.webhooks and rx.frames and rx.mails, 30),
+          "the alert reaches the webhook (after a retry), syslog over TLS and SMTP: %d %d %d"
+          % (len(rx.webhooks), len(rx.frames), len(rx.mails)))
+    if rx.webhooks:
+        headers, body = rx.webhooks[0]
+        key = base64.b64decode(secret[len("whsec_"):])
+        signed = ("%s.%s." % (headers["webhook-id"], headers["webhook-timestamp"])).encode() + body
+        want = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        check(headers.get("webhook-signature") == want, "the webhook is signed as Standard Webhooks says")
+        check(abs(int(headers["webhook-timestamp"]) - time.time()) < 60, "with a current timestamp")
+        doc = json.loads(body)
+        check(doc["rule"]["id"] == "barra-plugin-overseas" and doc["event"]["kind"] == "alert",
+              "in ECS: %s" % body[:200])
+        check(rx.calls >= 2, "a refused delivery is tried again (%d calls)" % rx.calls)
+    if rx.frames:
+        frame = rx.frames[0]
+        check(re.match(r"<107>1 \d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d) \S+ barra - alert - CEF:0\|Barra\|Barra\|", frame) is not None
+              and "|barra-plugin-overseas|" in frame and "suser=crm-bot" in frame,
+              "syslog: RFC 5424 over TLS, facility log audit, severity error, CEF: %r" % frame[:160])
+    if rx.mails:
+        mail = rx.mails[0]
+        check("dpo@example.mo" in " ".join(mail["rcpt"]) and "barra@example.mo" in mail["from"],
+              "the mail goes from and to the configured addresses")
+        check("Subject: Barra alert: Plugin sending data outside the allowed regions (high)" in mail["data"]
+              and "crm-bot" not in mail["data"].split("\r\n\r\n")[0],
+              "the subject names the rule and no one: %r" % mail["data"][:300])
+        check("Group: actor=crm-bot" in mail["data"], "the body names the group")
+    _, _, metrics = d.call("GET", "/metrics", token=TOKEN)
+    check(b'barra_monitor_alerts_delivered_total{to="webhook",state="failed"} 1' in metrics and
+          b'barra_monitor_alerts_delivered_total{to="syslog",state="sent"} 1' in metrics,
+          "/metrics counts deliveries and failures")
+    d.stop()
+
+
 def main():
-    run([test_feeds])
+    run([test_feeds, test_sinks])
 
 
 main()
