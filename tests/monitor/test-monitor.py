@@ -78,7 +78,7 @@ def rule_errors(tmp):
         check(path + where in err and message in err,
               "%s: error at %s saying %r (got %r)" % (name, where, message, err.strip()))
     rc, out, _ = barra("check", RULES)
-    check(rc == 0 and "20 rules, all valid" in out, "the shipped rules load (%r)" % out)
+    check(rc == 0 and "22 rules, all valid" in out, "the shipped rules load (%r)" % out)
 
 
 def bulk_events(n, start="2026-03-02T10:00:00+08:00", actor="bob"):
