@@ -181,6 +181,48 @@ static int parse_cidr(const char *s, struct mon_cidr *c)
     return 0;
 }
 
+/* Whether glibc's regcomp can compile the pattern in bounded memory: it copies the tree for each
+ * + ? and {n,m}, so their product is capped, and two quantifiers in a row (undefined in POSIX ERE,
+ * and doubling the tree each time) are refused. Counted over the whole pattern, whatever the
+ * nesting: an over-estimate. */
+static bool regex_cheap(const char *re)
+{
+    double cost = 1;
+    bool after_quantifier = false;
+    if (strlen(re) > 1024) {
+        return false;
+    }
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            after_quantifier = false;
+            continue;
+        }
+        bool quantifier = *p == '+' || *p == '?' || *p == '*' || *p == '{';
+        if (quantifier && after_quantifier) {
+            return false;
+        }
+        if (*p == '+' || *p == '?') {
+            cost *= 2;
+        } else if (*p == '{') {
+            char *end = NULL;
+            unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+            if (end && *end == ',') {
+                hi = end[1] == '}' ? lo + 1 : strtoul(end + 1, &end, 10);
+            }
+            cost *= (double)(hi > lo ? hi : lo) + 1;
+            while (*p && *p != '}') {
+                p++;
+            }
+            if (*p == '\0') {
+                break;
+            }
+        }
+        after_quantifier = quantifier;
+    }
+    return cost <= 4096;
+}
+
 /* `field|mod|mod: values` */
 static int parse_test(struct ctx *x, const struct ynode *key, const struct ynode *val,
                       struct mon_test *t)
@@ -289,6 +331,14 @@ static int parse_test(struct ctx *x, const struct ynode *key, const struct ynode
                 return bad(x, v, "\"%s\" compares numbers: \"%s\" is not one", key->value,
                            v->value);
             }
+        } else if (t->op == OP_RE && !regex_cheap(v->value)) {
+            t->n = i; /* this one is not compiled */
+            barra_free(t->values[i]);
+            t->values[i] = NULL;
+            return bad(x, v,
+                       "\"%.40s\": too costly a regular expression (two quantifiers in a row, "
+                       "or too many repetitions)",
+                       v->value);
         } else if (t->op == OP_RE) {
             int e =
                 regcomp(&t->re[i], v->value, REG_EXTENDED | REG_NOSUB | (t->cased ? 0 : REG_ICASE));

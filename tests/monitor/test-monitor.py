@@ -67,6 +67,8 @@ def rule_errors(tmp):
                       ":16:15:", "fewer-than"),
         "regex.yml": ("title: t\nid: a\ndetection:\n  s:\n    resource|re: '(['\n  condition: s\n",
                       ":5:18:", "regular expression"),
+        "costly.yml": ("title: t\nid: a\ndetection:\n  s:\n    resource|re: 'a+++++b'\n  condition: s\n",
+                       ":5:18:", "too costly"),
         "offhours.yml": ("title: t\nid: a\ndetection:\n  s:\n    action: login\n  condition: s\n"
                          "x-barra:\n  off_hours: true\n", ":1:1:", "give a working calendar"),
     }
