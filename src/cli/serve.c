@@ -140,12 +140,22 @@ int cmd_serve(int argc, char **argv)
         if (r == 0) {
             r = gw_check_routes(cfg, p, &err);
         }
-        if (r < 0) {
-            fprintf(stderr, "barra serve: %s%s%s\n", err.line ? err.file : "", err.line ? ": " : "",
+        size_t monitor_rules = 0;
+        if (r == 0) {
+            r = gw_monitor_check(cfg, &monitor_rules, &err);
+        }
+        if (r < 0 && err.line && strstr(err.message, err.file) == NULL) {
+            fprintf(stderr, "barra serve: %s:%u:%u: %s\n", err.file, err.line, err.column,
                     err.message);
+        } else if (r < 0) {
+            fprintf(stderr, "barra serve: %s\n", err.message);
         } else {
-            printf("%s: ok (policy \"%s\", %zu rules; %zu tokens; %zu routes)\n", config_path,
+            printf("%s: ok (policy \"%s\", %zu rules; %zu tokens; %zu routes", config_path,
                    barra_policy_name(p), barra_policy_rule_count(p), cfg->ntokens, cfg->nroutes);
+            if (cfg->monitor) {
+                printf("; monitor: %zu rules", monitor_rules);
+            }
+            printf(")\n");
         }
         barra_policy_unref(p);
         gw_config_free(cfg);

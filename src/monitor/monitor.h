@@ -71,8 +71,9 @@ int mon_event_from_json_at(const char *text, size_t len, const char *ref, const 
                            struct barra_error *err);
 /* An event from an RFC 5424 syslog message (without its transport framing): the MSG is a JSON
  * event, or the SD-ELEMENT "activity" (any SD-ID starting with it, such as activity@32473) holds
- * the fields as SD-PARAMs; the header's TIMESTAMP stands in for a missing time, and
- * "syslog:HOSTNAME" for a missing source. */
+ * the fields as SD-PARAMs, or (APP-NAME squid or nginx) the MSG is a line of their access log;
+ * the header's TIMESTAMP stands in for a missing time, and "syslog:HOSTNAME" for a missing
+ * source. */
 int mon_event_from_syslog(const char *msg, size_t len, const char *ref, struct mon_event **ret,
                           struct barra_error *err);
 /* The same from a parsed JSON object (one of an array of events). */

@@ -2,7 +2,7 @@
 /* Activity events from other systems over syslog (RFC 5424): the header is checked field by field
  * (PRI, VERSION 1, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID), then the structured data and the
  * message. The event is the message when it is JSON, else the parameters of an "activity"
- * SD-ELEMENT. */
+ * SD-ELEMENT, or, from APP-NAME squid or nginx, an access-log line of theirs. */
 #include "config.h"
 
 #include <stdio.h>
@@ -165,10 +165,14 @@ int mon_event_from_syslog(const char *msg, size_t len, const char *ref, struct m
             values[n++] = source;
         }
         r = mon_event_from_fields(names, values, n, ref, ret, err);
+    } else if (strcmp(app, "squid") == 0 || strcmp(app, "nginx") == 0) {
+        /* a proxy forwarding its access log by syslog: the line is the message */
+        r = app[0] == 's' ? mon_event_from_squid(c.p, (size_t)(c.end - c.p), ref, ret, err)
+                          : mon_event_from_nginx(c.p, (size_t)(c.end - c.p), ref, ret, err);
     } else {
         return barra_error_set(err, -BARRA_EFORMAT,
-                               "%s: no event: the message is not JSON and there is no "
-                               "[activity ...] structured data",
+                               "%s: no event: the message is not JSON, there is no [activity ...] "
+                               "structured data, and APP-NAME is not squid or nginx",
                                ref);
     }
     return r;

@@ -251,6 +251,51 @@ static void *feeder(void *arg)
 
 /* ---- life ---- */
 
+/* The calendar, the geo database and the rules the configuration names. */
+static int load_rules(const struct gw_monitor_config *c, struct mon_calendar **cal,
+                      struct mon_geo **geo, struct mon_rules **rules, struct barra_error *reterr)
+{
+    char def[1100];
+    struct stat st;
+    (void)snprintf(def, sizeof(def), "%s/calendar/default.yaml", c->rules);
+    const char *path = c->calendar ? c->calendar : stat(def, &st) == 0 ? def : NULL;
+    int r = path ? mon_calendar_load(path, cal, reterr) : 0;
+    if (r == 0 && c->geoip) {
+        r = mon_geo_open(c->geoip, geo, reterr);
+    }
+    if (r == 0) {
+        r = mon_rules_load(c->rules, *cal, rules, reterr);
+    }
+    const char *first = NULL;
+    size_t inactive = r == 0 ? mon_rules_set_geo(*rules, *geo, &first) : 0;
+    if (inactive) {
+        fprintf(stderr,
+                "barra serve: %zu monitor rule(s) (%s, …) need monitor.geoip (a MaxMind-format "
+                "database) and stay inactive\n",
+                inactive, first);
+    }
+    return r;
+}
+
+int gw_monitor_check(const struct gw_config *config, size_t *ret_rules, struct barra_error *reterr)
+{
+    *ret_rules = 0;
+    if (config->monitor == NULL) {
+        return 0;
+    }
+    struct mon_calendar *cal = NULL;
+    struct mon_geo *geo = NULL;
+    struct mon_rules *rules = NULL;
+    int r = load_rules(config->monitor, &cal, &geo, &rules, reterr);
+    if (r == 0) {
+        *ret_rules = mon_rules_count(rules);
+    }
+    mon_rules_free(rules);
+    mon_geo_close(geo);
+    mon_calendar_free(cal);
+    return r;
+}
+
 int gw_monitor_open(struct gw *gw, struct barra_error *reterr)
 {
     const struct gw_monitor_config *c = gw->config->monitor;
@@ -264,25 +309,7 @@ int gw_monitor_open(struct gw *gw, struct barra_error *reterr)
     gw->monitor = m;
     m->gw = gw;
     pthread_mutex_init(&m->lock, NULL);
-    char def[1100];
-    struct stat st;
-    (void)snprintf(def, sizeof(def), "%s/calendar/default.yaml", c->rules);
-    const char *cal = c->calendar ? c->calendar : stat(def, &st) == 0 ? def : NULL;
-    int r = cal ? mon_calendar_load(cal, &m->cal, reterr) : 0;
-    if (r == 0 && c->geoip) {
-        r = mon_geo_open(c->geoip, &m->geo, reterr);
-    }
-    if (r == 0) {
-        r = mon_rules_load(c->rules, m->cal, &m->rules, reterr);
-    }
-    const char *first = NULL;
-    size_t inactive = r == 0 ? mon_rules_set_geo(m->rules, m->geo, &first) : 0;
-    if (inactive) {
-        fprintf(stderr,
-                "barra serve: %zu monitor rule(s) (%s, …) need monitor.geoip (a MaxMind-format "
-                "database) and stay inactive\n",
-                inactive, first);
-    }
+    int r = load_rules(c, &m->cal, &m->geo, &m->rules, reterr);
     struct mon_options opt = {.lateness_ms = (int64_t)c->lateness_s * 1000,
                               .max_keys = c->max_keys,
                               .on_alert = on_alert,

@@ -19,6 +19,10 @@ struct mon_event;
 /* Loads the rules and calendar, restores the engine's state from the data folder. Nothing
  * happens when the configuration has no monitor. */
 int gw_monitor_open(struct gw *gw, struct barra_error *reterr);
+/* Loads the rules, calendar and geo database of a configuration and says how many rules there
+ * are (0 without a monitor): for --check-config. */
+struct gw_config;
+int gw_monitor_check(const struct gw_config *config, size_t *ret_rules, struct barra_error *reterr);
 /* Starts the feeding thread and the syslog listener. */
 int gw_monitor_start(struct gw *gw, struct barra_error *reterr);
 /* Stops the threads, feeds what is stored, saves the state, frees everything. */

@@ -54,6 +54,22 @@ dingtalk dt-approval "    client_secret_file: $T/dt-secret
     approval: {process_code: PROC-1}" 'approval needs process_code'
 { good; printf 'connectors:\n  dingtalk:\n    client_id: dingclient0001\n    client_secret_file: %s\n    stream: true\n' "$T/dt-secret"; } >"$T/dt-good.yaml"
 expect_status 0 "$BARRA" serve --config "$T/dt-good.yaml" --check-config
+# The activity monitor: its rules are loaded by --check-config; its alert destinations checked.
+monitor() { # NAME YAML-LINES STATUS PATTERN
+    { good; printf 'monitor:\n%s\n' "$2"; } >"$T/$1.yaml"
+    expect_status "$3" "$BARRA" serve --config "$T/$1.yaml" --check-config
+    if [ "$3" = 0 ]; then expect_grep "$T/out" "$4"; else expect_grep "$T/err" "$4"; fi
+}
+monitor mon-good "  rules: $ROOT/rules/monitor" 0 'monitor: 22 rules\)'
+mkdir -p "$T/bad-rules"
+printf 'title: t\nid: x\ndetection:\n  s:\n    user: bob\n  condition: s\n' >"$T/bad-rules/r.yml"
+monitor mon-bad-rule "  rules: $T/bad-rules" 2 'r.yml:5:5: unknown field "user"'
+monitor mon-key "  rules: $ROOT/rules/monitor
+  window: 5" 2 'unknown key "window"'
+monitor mon-hook "  rules: $ROOT/rules/monitor
+  alerts: {webhook: {url: 'http://hooks.example/x', secret_file: $T/dt-secret}}" 2 'https://HOST URL'
+monitor mon-mail "  rules: $ROOT/rules/monitor
+  alerts: {email: {url: 'smtps://mail.example:465', from: barra, to: [dpo@example.mo]}}" 2 'from is a plain e-mail address'
 expect_status 2 "$BARRA" serve --config "$T/missing.yaml" --check-config
 expect_grep "$T/err" 'missing.yaml'
 expect_status 2 "$BARRA" serve --config "$T/good.yaml" stray

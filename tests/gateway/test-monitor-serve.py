@@ -109,6 +109,8 @@ def test_feeds(tmp):
         ("line", '<14>1 %s hr1 hrapp - - - \ufeff{"actor":"gina","action":"file_download",'
                  '"resource":"salaries.xlsx","tier":"confidential"}' % stamp),
         ("line", "<14>1 - - - - - - not an event"),
+        ("line", "<134>1 %s proxy2 squid - - - %.3f 120 10.0.0.9 TCP_TUNNEL/200 4096 CONNECT "
+                 "upload.example.us:443 hr-sync HIER_DIRECT/- -" % (stamp, (now - 9 * 60 * 1000) / 1000)),
     ])
     # the API: ten external share links by eve, and one event without an actor
     events = [{"time": iso(now - 20 * 60 * 1000 + 60000 * i), "actor": "eve", "action": "share_link",
@@ -127,9 +129,9 @@ def test_feeds(tmp):
     check(status == 401, "POST /v1/activity needs a token (%d)" % status)
 
     wanted = {("barra-bulk-download", "u-bulk"), ("barra-plugin-overseas", "crm-bot"),
-              ("barra-external-share-burst", "eve")}
+              ("barra-external-share-burst", "eve"), ("barra-plugin-overseas", "hr-sync")}
     check(wait_for(lambda: wanted <= {(a["rule"], a.get("actor")) for a in alerts(d)}, 30),
-          "file audit, syslog and API events give their alerts: %s" %
+          "file audit, syslog (JSON, structured data, a Squid line) and API events give their alerts: %s" %
           sorted({(a["rule"], a.get("actor")) for a in alerts(d)}))
     got = {a["rule"]: a for a in alerts(d)}
     bulk = got.get("barra-bulk-download", {})
