@@ -25,6 +25,7 @@ run: build
 	@echo "Demo token (loopback demo only): barra-demo-token"
 	@echo "Try: curl -H 'Authorization: Bearer barra-demo-token' -H 'Content-Type: application/json' \\"
 	@echo "       -d @demo/event.json http://127.0.0.1:8080/v1/events"
+	@echo "Activity: the same with -d @demo/activity.json .../v1/activity, then GET /v1/alerts"
 	@./$(BUILD)/src/cli/barra serve --config demo/serve.yaml
 
 # Every test: the suite, the suite again under ASan+UBSan, and a short run of each fuzz target.
