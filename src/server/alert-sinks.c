@@ -135,7 +135,8 @@ static void email_message(const struct alert_sinks *s, const struct mon_alert *a
         (void)buf_printf(out, " %s", a->articles[i]);
     }
     (void)buf_append_str(
-        out, "\r\n\r\nThe events behind it are in GET /v1/alerts and the audit log.\r\n");
+        out, "\r\n\r\nThe alert, with the references of the events behind it, is in GET "
+             "/v1/alerts and in the audit log.\r\n");
 }
 
 /* ---- queue ---- */
