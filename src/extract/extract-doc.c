@@ -165,8 +165,7 @@ static int read_pieces(struct doc_text *t, const uint8_t *word, size_t wn, const
     return 0;
 }
 
-static int read_document(struct ex_ctx *c, GsfInfile *ole, const uint8_t *w, size_t wn,
-                         const char *path)
+int ex_doc(struct ex_ctx *c, GsfInfile *ole, const uint8_t *w, size_t wn, const char *path)
 {
     if (wn < 34 || le16(w) != WORD_IDENT) {
         ex_notef(c, path, EX_NOTE_CORRUPT, "a Word document stream without a valid header");
@@ -219,18 +218,4 @@ static int read_document(struct ex_ctx *c, GsfInfile *ole, const uint8_t *w, siz
     buf_done(&t.para);
     buf_done(&table);
     return c->stop;
-}
-
-int ex_doc(struct ex_ctx *c, GsfInfile *ole, const char *path)
-{
-    struct buf word;
-    buf_init(&word, c->lim->max_file);
-    int r = 0;
-    if (!ex_ole_stream(ole, "WordDocument", c->lim->max_file, &word)) {
-        ex_notef(c, path, EX_NOTE_CORRUPT, "the Word document stream could not be read");
-    } else {
-        r = read_document(c, ole, (const uint8_t *)(word.data ? word.data : ""), word.len, path);
-    }
-    buf_done(&word);
-    return r;
 }

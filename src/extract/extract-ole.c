@@ -83,6 +83,23 @@ static bool is_msg(GsfInfile *ole)
     return false;
 }
 
+/* Reads a document's main stream whole and hands it to its reader. */
+static int
+main_stream(struct ex_ctx *c, GsfInfile *ole, const char *name, const char *what, const char *path,
+            int (*reader)(struct ex_ctx *, GsfInfile *, const uint8_t *, size_t, const char *))
+{
+    struct buf data;
+    buf_init(&data, c->lim->max_file);
+    int r = 0;
+    if (!ex_ole_stream(ole, name, c->lim->max_file, &data)) {
+        ex_notef(c, path, EX_NOTE_CORRUPT, "the %s stream could not be read", what);
+    } else {
+        r = reader(c, ole, (const uint8_t *)(data.data ? data.data : ""), data.len, path);
+    }
+    buf_done(&data);
+    return r;
+}
+
 int ex_ole(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
 {
     gsf_init();
@@ -104,9 +121,9 @@ int ex_ole(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
     if (is_msg(ole)) {
         r = ex_msg(c, ole, path);
     } else if (has_child(ole, "Workbook")) {
-        r = ex_xls(c, ole, path);
+        r = main_stream(c, ole, "Workbook", "Excel workbook", path, ex_xls);
     } else if (has_child(ole, "WordDocument")) {
-        r = ex_doc(c, ole, path);
+        r = main_stream(c, ole, "WordDocument", "Word document", path, ex_doc);
     } else if (has_child(ole, "Book")) {
         ex_notef(c, path, EX_NOTE_UNSUPPORTED,
                  "an Excel 5.0/95 workbook: save it as .xlsx or Excel 97–2003 .xls");

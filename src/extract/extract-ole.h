@@ -18,10 +18,11 @@ void ex_utf16le(const uint8_t *p, size_t n, bool nul_ends, struct buf *out);
  * strings use). */
 uint32_t ex_cp1252(uint8_t b);
 
-/* Outlook message (extract-msg.c), Excel 97–2003 workbook (extract-xls.c), Word 97–2003
- * document (extract-doc.c). */
+/* Outlook message (extract-msg.c). */
 int ex_msg(struct ex_ctx *c, GsfInfile *msg, const char *path);
-int ex_xls(struct ex_ctx *c, GsfInfile *ole, const char *path);
-int ex_doc(struct ex_ctx *c, GsfInfile *ole, const char *path);
+/* Excel 97–2003 workbook (extract-xls.c) and Word 97–2003 document (extract-doc.c): their main
+ * stream ("Workbook", "WordDocument") d[0..n), and the file for the others they need. */
+int ex_xls(struct ex_ctx *c, GsfInfile *ole, const uint8_t *d, size_t n, const char *path);
+int ex_doc(struct ex_ctx *c, GsfInfile *ole, const uint8_t *d, size_t n, const char *path);
 
 #endif

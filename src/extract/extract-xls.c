@@ -316,8 +316,9 @@ static size_t read_sheet(struct sheet *s, const uint8_t *d, size_t n, size_t off
     return off;
 }
 
-static int read_workbook(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
+int ex_xls(struct ex_ctx *c, GsfInfile *ole, const uint8_t *d, size_t n, const char *path)
 {
+    (void)ole;
     struct rec r;
     if (!rec_at(d, n, 0, &r) || r.type != R_BOF || r.n < 4) {
         ex_notef(c, path, EX_NOTE_CORRUPT, "an Excel workbook stream that does not start with BOF");
@@ -374,18 +375,4 @@ static int read_workbook(struct ex_ctx *c, const uint8_t *d, size_t n, const cha
     ex_strings_free(&shared);
     ex_strings_free(&names);
     return c->stop;
-}
-
-int ex_xls(struct ex_ctx *c, GsfInfile *ole, const char *path)
-{
-    struct buf book;
-    buf_init(&book, c->lim->max_file);
-    int r = 0;
-    if (!ex_ole_stream(ole, "Workbook", c->lim->max_file, &book)) {
-        ex_notef(c, path, EX_NOTE_CORRUPT, "the Excel workbook stream could not be read");
-    } else {
-        r = read_workbook(c, (const uint8_t *)(book.data ? book.data : ""), book.len, path);
-    }
-    buf_done(&book);
-    return r;
 }
