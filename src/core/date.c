@@ -37,6 +37,17 @@ int32_t date_to_days(int year, int month, int day)
     return era * 146097 + doe - 719468;
 }
 
+void date_from_days(int64_t days, int *ret_year, int *ret_month, int *ret_day)
+{
+    /* The same arithmetic backwards: eras of 400 years, March-based years. */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    *ret_day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *ret_month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *ret_year = (int)(yoe + era * 400 + (*ret_month <= 2));
+}
+
 int32_t date_today(void)
 {
     time_t now = time(NULL);

@@ -10,6 +10,8 @@
 bool date_is_valid(int year, int month, int day);
 /* Days since 1970-01-01 for a valid date. */
 int32_t date_to_days(int year, int month, int day);
+/* The date `days` after 1970-01-01 (negative: before), the inverse of date_to_days. */
+void date_from_days(int64_t days, int *ret_year, int *ret_month, int *ret_day);
 /* A date packed as YYYYMMDD (e.g. 20261123). */
 static inline int32_t date_pack(int year, int month, int day)
 {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/jsonw.h"
 #include "monitor/monitor.h"
 
@@ -20,11 +21,8 @@ void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min)
     int64_t local = ms / 1000 + (int64_t)offset_min * 60;
     int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int64_t secs = local - days * 86400;
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1), m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int y = (int)(yoe + era * 400 + (m <= 2));
+    int y, m, d;
+    date_from_days(days, &y, &m, &d);
     int32_t off = offset_min < 0 ? -offset_min : offset_min;
     (void)buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d\"", y, m, d,
                      (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),

@@ -418,12 +418,8 @@ bool mon_calendar_off_hours(const struct mon_calendar *c, int64_t time_ms, const
         return true;
     }
     if (h->holidays && (c->nholidays || c->nafternoons)) {
-        /* civil date of `days` */
-        int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-        int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-        int d = (int)(doy - (153 * mp + 2) / 5 + 1), m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        int y = (int)(yoe + era * 400 + (m <= 2));
+        int y, m, d;
+        date_from_days(days, &y, &m, &d);
         int32_t key = date_pack(y, m, d);
         if (bsearch(&key, c->holidays, c->nholidays, sizeof(key), cmp_i32) ||
             (minute >= 13 * 60 &&

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/error.h"
 #include "monitor/monitor.h"
 
@@ -96,13 +97,10 @@ static bool unix_time(const char *s, char *out, size_t cap)
     }
     long long secs = (long long)t;
     int ms = (int)((t - (double)secs) * 1000 + 0.5) % 1000;
-    long long days = secs / 86400, rem = secs % 86400;
-    long long z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1), m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    long long y = yoe + era * 400 + (m <= 2);
-    (void)snprintf(out, cap, "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%03dZ", y, m, d, rem / 3600,
+    long long rem = secs % 86400;
+    int y, m, d;
+    date_from_days(secs / 86400, &y, &m, &d);
+    (void)snprintf(out, cap, "%04d-%02d-%02dT%02lld:%02lld:%02lld.%03dZ", y, m, d, rem / 3600,
                    rem / 60 % 60, rem % 60, ms);
     return true;
 }
