@@ -4,17 +4,18 @@
  * the engine with 50 rules — the shipped rules plus generated detection and correlation rules
  * over the same fields — on one core; events per second side by side with their ratio. Then
  * (3) one million distinct people each log in once from a country, and the memory the engine's
- * state takes (the allocator's bytes in use) is printed, in bytes per person. Target: >= 100,000 events/s with 50 rules.
+ * state takes (the allocator's bytes in use) is printed, in bytes per person. Target: >= 100,000
+ * events/s with 50 rules.
  *
  * Usage: bench-monitor RULES-DIR [EVENTS]   (RULES-DIR: rules/monitor) */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <malloc.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"

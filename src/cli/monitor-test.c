@@ -31,8 +31,6 @@ struct run {
     size_t n;
 };
 
-int mon_parse_span(const char *s, int64_t *ret_ms);
-
 static void collect(void *ud, const struct mon_alert *a)
 {
     struct run *r = ud;

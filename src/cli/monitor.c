@@ -70,8 +70,6 @@ static const struct option monitor_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-int mon_parse_span(const char *s, int64_t *ret_ms);
-
 static void print_error(const struct barra_error *err)
 {
     if (err->file[0] && err->line) {

@@ -15,8 +15,7 @@
 
 #include "core/banned.h"
 
-/* "2026-11-23T10:00:00.000+08:00": the moment in the offset it was written with. */
-void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min)
+void mon_format_time(char *out, size_t cap, int64_t ms, int32_t offset_min)
 {
     int64_t local = ms / 1000 + (int64_t)offset_min * 60;
     int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
@@ -24,10 +23,17 @@ void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min)
     int y, m, d;
     date_from_days(days, &y, &m, &d);
     int32_t off = offset_min < 0 ? -offset_min : offset_min;
-    (void)buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d\"", y, m, d,
-                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-                     (int)(((ms % 1000) + 1000) % 1000), offset_min < 0 ? '-' : '+', off / 60,
-                     off % 60);
+    (void)snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", y, m, d,
+                   (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+                   (int)(((ms % 1000) + 1000) % 1000), offset_min < 0 ? '-' : '+', off / 60,
+                   off % 60);
+}
+
+void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min)
+{
+    char t[40];
+    mon_format_time(t, sizeof(t), ms, offset_min);
+    (void)buf_printf(b, "\"%s\"", t);
 }
 
 static void string_list(struct buf *b, const char *const *v, size_t n)

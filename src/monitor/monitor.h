@@ -196,8 +196,12 @@ int mon_engine_restore(struct mon_engine *e, const char *path, struct barra_erro
 
 /* ---- Alerts as text (alert.c) ---- */
 
-/* A moment as a quoted RFC 3339 time in the offset given: "2026-11-23T10:00:00.000+08:00". */
+/* A moment as an RFC 3339 time in the offset given: 2026-11-23T10:00:00.000+08:00 (29 bytes
+ * and a NUL fit in 32; fewer when cap is smaller). mon_write_time appends it in JSON quotes. */
+void mon_format_time(char *out, size_t cap, int64_t ms, int32_t offset_min);
 void mon_write_time(struct buf *b, int64_t ms, int32_t offset_min);
+/* A duration: "30s", "15m", "24h", "30d" (at most ten years). -1 when it is not one. */
+int mon_parse_span(const char *s, int64_t *ret_ms);
 /* One alert as a JSON object (docs/monitor.md, "Alerts"), no newline. */
 int mon_alert_json(const struct mon_alert *a, struct buf *out);
 /* ECS and OCSF (Detection Finding) JSON, and CEF. */

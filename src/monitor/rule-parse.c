@@ -49,8 +49,6 @@ static char *lower_dup(const char *s)
     return d;
 }
 
-/* "30s", "15m", "24h", "30d" */
-int mon_parse_span(const char *s, int64_t *ret_ms);
 int mon_parse_span(const char *s, int64_t *ret_ms)
 {
     char *end = NULL;

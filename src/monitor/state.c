@@ -228,44 +228,19 @@ static int restore(struct mon_engine *e, const struct jr_value *root)
             }
         }
     }
-    struct buf text;
-    buf_init(&text, 1 << 20);
     int r = 0;
     for (uint32_t i = 0; r == 0 && i < pending->n; i++) {
         const struct jr_value *ev = &pending->u.items[i];
         const char *ref = str_of(jr_get(ev, "ref"));
-        if (ev->type != JR_OBJECT || ref == NULL) {
-            r = -BARRA_EFORMAT;
-            break;
-        }
-        /* the event again as the JSON it came from: one reader for both */
-        buf_clear(&text);
-        (void)buf_append_char(&text, '{');
-        for (uint32_t k = 0; k < ev->n; k++) {
-            const struct jr_member *m = &ev->u.members[k];
-            (void)buf_append_str(&text, k ? "," : "");
-            (void)jsonw_key(&text, m->key);
-            if (m->value.type == JR_OBJECT) {
-                (void)buf_append_char(&text, '{');
-                for (uint32_t j = 0; j < m->value.n; j++) {
-                    (void)buf_append_str(&text, j ? "," : "");
-                    (void)jsonw_key(&text, m->value.u.members[j].key);
-                    (void)jsonw_string(&text, str_of(&m->value.u.members[j].value));
-                }
-                (void)buf_append_char(&text, '}');
-            } else {
-                (void)jsonw_string(&text, str_of(&m->value));
-            }
-        }
-        (void)buf_append_char(&text, '}');
         struct mon_event *parsed = NULL;
-        r = text.err ? -BARRA_ENOMEM : mon_event_from_json(text.data, text.len, ref, &parsed, NULL);
+        r = ev->type != JR_OBJECT || ref == NULL
+                ? -BARRA_EFORMAT
+                : mon_event_from_jr(ev, ref, NULL, NULL, &parsed, NULL);
         if (r == 0) {
             (void)snprintf(parsed->ref, sizeof(parsed->ref), "%s", ref);
             r = mon_engine_hold(e, parsed); /* accepted before the restart: held again */
         }
     }
-    buf_done(&text);
     return r;
 }
 

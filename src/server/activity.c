@@ -83,13 +83,8 @@ static void on_alert(void *ud, const struct mon_alert *a)
         size_t k = strlen(arts);
         (void)snprintf(arts + k, sizeof(arts) - k, "%s%s", i ? ", " : "", a->articles[i]);
     }
-    char when[64] = "";
-    struct buf t;
-    buf_init(&t, 128);
-    mon_write_time(&t, a->time_ms, a->offset_min);
-    (void)snprintf(when, sizeof(when), "%.*s", t.len > 2 ? (int)t.len - 2 : 0,
-                   t.data ? t.data + 1 : "");
-    buf_done(&t);
+    char when[40];
+    mon_format_time(when, sizeof(when), a->time_ms, a->offset_min);
     alert_sinks_post(m->sinks, a);
     gw_dingtalk_notify(gw->dingtalk, a->title,
                        "**%s** (%s)\n\n- rule: %s\n- %s\n- count: %llu%s%s\n- time: %s\n- "

@@ -89,11 +89,9 @@ static void syslog_frame(const struct alert_sinks *s, const struct mon_alert *a,
     struct buf msg;
     buf_init(&msg, 1 << 20);
     (void)buf_printf(&msg, "<%d>1 ", 13 * 8 + severity(a->level));
-    struct buf t;
-    buf_init(&t, 64);
-    mon_write_time(&t, a->time_ms, 0);
-    (void)buf_append(&msg, t.data + 1, t.len - 2); /* without its quotes */
-    buf_done(&t);
+    char when[40];
+    mon_format_time(when, sizeof(when), a->time_ms, 0);
+    (void)buf_append_str(&msg, when);
     (void)buf_printf(&msg, " %s barra - alert - ", s->host);
     (void)format_alert(s->cfg[SINK_SYSLOG]->format, a, &msg);
     if (!msg.err) {
@@ -126,11 +124,9 @@ static void email_message(const struct alert_sinks *s, const struct mon_alert *a
     if (a->detail) {
         (void)buf_printf(out, "Detail: %s\r\n", a->detail);
     }
-    struct buf t;
-    buf_init(&t, 64);
-    mon_write_time(&t, a->time_ms, a->offset_min);
-    (void)buf_printf(out, "Time: %.*s\r\nArticles:", (int)t.len - 2, t.data ? t.data + 1 : "");
-    buf_done(&t);
+    char when[40];
+    mon_format_time(when, sizeof(when), a->time_ms, a->offset_min);
+    (void)buf_printf(out, "Time: %s\r\nArticles:", when);
     for (size_t i = 0; i < a->narticles; i++) {
         (void)buf_printf(out, " %s", a->articles[i]);
     }
