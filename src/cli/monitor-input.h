@@ -23,8 +23,9 @@ int monitor_load(const struct monitor_args *a, const char *rules, struct mon_cal
                  struct mon_rules **rs);
 /* What monitor_load opened, closed. */
 void monitor_unload(struct mon_calendar *cal, struct mon_rules *rs);
-/* Pushes every event of a JSON Lines, CSV, Squid or nginx file ("-": standard input) into the engine; each
- * rejected event is reported (file:line: why) and counted. Returns 0 or an exit status. */
+/* Pushes every event of a JSON Lines, CSV, Squid or nginx file ("-": standard input) into the
+ * engine; each rejected event is reported (file:line: why) and counted. Returns 0 or an exit
+ * status. */
 int monitor_read_events(const struct monitor_args *a, const char *path, struct mon_engine *e,
                         uint64_t *rejected);
 /* `barra monitor test RULES CASES...` */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The monitor's activity-event readers on arbitrary bytes: JSON (POST /v1/activity, JSON Lines),
- * an RFC 5424 syslog message, Squid and nginx access-log lines, and, split at commas as a CSV row under a fixed header, named
- * fields. An accepted event has
- * its required fields and a time; a refused one says why. */
+ * an RFC 5424 syslog message, Squid and nginx access-log lines, and, split at commas as a CSV row
+ * under a fixed header, named fields. An accepted event has its required fields and a time; a
+ * refused one says why. */
 #include "config.h"
 
 #include <stdint.h>
