@@ -2,8 +2,11 @@
 /* The `barra` command: a plain client of libbarra. */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <barra/barra.h>
 
@@ -11,8 +14,7 @@
 #include "cli/monitor.h"
 #include "cli/policy.h"
 #include "cli/scan.h"
-#include "cli/serve.h"
-#include "extract/extract-worker.h"
+#include "core/helper.h"
 
 static const char usage[] =
     "Usage: barra COMMAND [OPTIONS]\n"
@@ -45,6 +47,21 @@ static int cmd_version(void)
     return 0;
 }
 
+/* Runs helper program `name` (core/helper.h) in place of this process, with the command's
+ * arguments (argv[0] is the command's name). */
+static int run_helper(const char *name, char **argv)
+{
+    char path[PATH_MAX];
+    if (!helper_path(name, path, sizeof(path))) {
+        fprintf(stderr, "barra: %s is missing: not beside barra, nor at %s\n", name, path);
+        return 2;
+    }
+    argv[0] = path;
+    execv(path, argv);
+    fprintf(stderr, "barra: cannot run %s: %s\n", path, strerror(errno));
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -65,10 +82,7 @@ int main(int argc, char **argv)
         return cmd_policy(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "serve") == 0) {
-        return cmd_serve(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "extract-worker") == 0) { /* started by Barra itself (docs/files.md) */
-        return ex_worker_main(argc - 1, argv + 1);
+        return run_helper("barra-serve", argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         return cmd_version();

@@ -641,7 +641,6 @@ static void on_piece_note(void *ud, const char *path, enum ex_note kind, const c
 static void scan_extracted(struct scan_worker *w, int fd, const struct scan_input *in,
                            struct file_result *fr)
 {
-    static const char *const worker[] = {"/proc/self/exe", "extract-worker", NULL};
     struct ex_limits lim;
     struct ex_sandbox sb;
     ex_limits_default(&lim);
@@ -650,7 +649,7 @@ static void scan_extracted(struct scan_worker *w, int fd, const struct scan_inpu
     struct ex_sink sink = {.text = on_piece, .note = on_piece_note, .userdata = &pc};
     struct barra_error err;
     if (lseek(fd, 0, SEEK_SET) != 0 ||
-        ex_extract_isolated(fd, in->path, &lim, &sb, worker, &sink, &err) < 0) {
+        ex_extract_isolated(fd, in->path, &lim, &sb, NULL, &sink, &err) < 0) {
         output_error(w->out, fr, 0, "cannot extract: %s",
                      lseek(fd, 0, SEEK_CUR) != 0 ? "not a regular file" : err.message);
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Extraction in a worker process (extract-worker.h): the worker's side, then the caller's. */
+/* Extraction in a worker process (extract-worker.h): the worker's side (the caller's is
+ * extract-client.c). */
 #include "config.h"
 
 #include "extract/extract-worker.h"
@@ -26,15 +27,6 @@
 #include "core/banned.h"
 
 extern char **environ;
-
-void ex_sandbox_default(struct ex_sandbox *s)
-{
-    s->memory = 2ull << 30;
-    s->cpu_s = 60;
-    s->wall_ms = 120000;
-}
-
-/* ---- the worker ---- */
 
 static bool write_all(int fd, const void *p, size_t n)
 {
@@ -197,7 +189,7 @@ static void limit(int resource, rlim_t v)
 int ex_worker_main(int argc, char **argv)
 {
     if (argc != 13) {
-        (void)fprintf(stderr, "barra extract-worker: started by Barra only\n");
+        (void)fprintf(stderr, "barra-extract-worker: started by Barra only\n");
         return 2;
     }
     struct ex_limits lim = {
@@ -257,146 +249,4 @@ int ex_worker_main(int argc, char **argv)
     buf_done(&in);
     buf_done(&out);
     return r == 0 ? 0 : 1;
-}
-
-/* ---- the caller ---- */
-
-static void noted(const struct ex_sink *sink, const char *path, enum ex_note kind, const char *msg)
-{
-    sink->note(sink->userdata, path, kind, msg);
-}
-
-/* Says what ended a worker that did not finish. */
-static void explain(const struct ex_sink *sink, const char *path, int status, bool timed_out,
-                    const struct ex_sandbox *sb)
-{
-    char msg[200];
-    if (timed_out) {
-        (void)snprintf(msg, sizeof(msg), "extraction took longer than %u s and was stopped",
-                       sb->wall_ms / 1000);
-    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
-        (void)snprintf(msg, sizeof(msg), "extraction used more than %u s of CPU and was stopped",
-                       sb->cpu_s);
-    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
-        (void)snprintf(msg, sizeof(msg), "the extractor tried a forbidden system call");
-    } else if (WIFSIGNALED(status)) {
-        (void)snprintf(msg, sizeof(msg),
-                       "the extractor failed (signal %d; out of its %llu MiB of memory?)",
-                       WTERMSIG(status), (unsigned long long)(sb->memory >> 20));
-    } else {
-        (void)snprintf(msg, sizeof(msg), "the extractor failed (exit status %d)",
-                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    }
-    noted(sink, path, timed_out || WIFSIGNALED(status) ? EX_NOTE_LIMIT : EX_NOTE_CORRUPT, msg);
-}
-
-int ex_extract_isolated(int fd, const char *path, const struct ex_limits *lim,
-                        const struct ex_sandbox *sb, const char *const *worker,
-                        const struct ex_sink *sink, struct barra_error *reterr)
-{
-    char nums[10][24];
-    const uint64_t v[10] = {lim->max_file,    lim->max_total, lim->max_ratio, lim->max_depth,
-                            lim->max_members, lim->max_text,  lim->max_pages, lim->max_pixels,
-                            sb->memory,       sb->cpu_s};
-    const char *argv[32];
-    size_t n = 0;
-    for (; worker[n] && n < 16; n++) {
-        argv[n] = worker[n];
-    }
-    for (size_t i = 0; i < 10; i++) {
-        (void)snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)v[i]);
-        argv[n++] = nums[i];
-    }
-    argv[n++] = path;
-    argv[n++] = "1";
-    argv[n] = NULL;
-    /* The environment, with OpenMP (Tesseract's) held to one thread: the worker may not make
-     * threads, and OpenMP reads its limit when it is loaded, before the worker's code runs. */
-    size_t nenv = 0;
-    while (environ[nenv]) {
-        nenv++;
-    }
-    char **envp = barra_calloc(nenv + 2, sizeof(*envp));
-    if (envp == NULL) {
-        return barra_error_set(reterr, -BARRA_ENOMEM, "out of memory");
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < nenv; i++) {
-        if (strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) != 0) {
-            envp[k++] = environ[i];
-        }
-    }
-    envp[k] = (char *)(uintptr_t) "OMP_THREAD_LIMIT=1";
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) {
-        barra_free(envp);
-        return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
-                               strerror(errno));
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        barra_free(envp);
-        close(out[0]);
-        close(out[1]);
-        return barra_error_set(reterr, -BARRA_EIO, "cannot start the extraction worker: %s",
-                               strerror(errno));
-    }
-    if (pid == 0) { /* only async-signal-safe calls until exec */
-        if (dup2(fd, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0) {
-            _exit(127);
-        }
-        execve(argv[0], (char *const *)(uintptr_t)argv, envp);
-        _exit(127);
-    }
-    barra_free(envp);
-    close(out[1]);
-    struct ex_frames *frames = ex_frames_new(lim);
-    int64_t deadline = clock_mono_ms() + sb->wall_ms;
-    int r = frames ? 0 : -BARRA_ENOMEM;
-    bool timed_out = false, ended = false;
-    while (r == 0) {
-        int64_t left = deadline - clock_mono_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd p = {.fd = out[0], .events = POLLIN};
-        int pr = poll(&p, 1, left > 1000 ? 1000 : (int)left);
-        if (pr < 0 && errno != EINTR) {
-            break;
-        }
-        if (pr <= 0) {
-            continue;
-        }
-        uint8_t chunk[65536];
-        ssize_t got = read(out[0], chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        r = ex_frames_feed(frames, chunk, (size_t)got, sink);
-        if (r == 1) {
-            ended = true;
-            r = 0;
-        } else if (r == -BARRA_EFORMAT) {
-            noted(sink, path, EX_NOTE_CORRUPT, "the extraction worker wrote malformed output");
-            r = 0;
-            timed_out = false;
-            break;
-        }
-    }
-    if (!ended || r != 0) {
-        (void)kill(pid, SIGKILL);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    close(out[0]);
-    ex_frames_free(frames);
-    if (!ended && r == 0) {
-        explain(sink, path, status, timed_out, sb);
-    }
-    return r;
 }

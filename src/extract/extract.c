@@ -15,33 +15,6 @@
 
 #include "core/banned.h"
 
-void ex_limits_default(struct ex_limits *l)
-{
-    l->max_file = 100u << 20;
-    l->max_total = 1u << 30;
-    l->max_ratio = 100;
-    l->max_depth = 5;
-    l->max_members = 10000;
-    l->max_text = 256u << 20;
-    l->max_pages = 2000;
-    l->max_pixels = 50000000;
-}
-
-const char *ex_note_name(enum ex_note n)
-{
-    switch (n) {
-    case EX_NOTE_ENCRYPTED:
-        return "unscannable_encrypted";
-    case EX_NOTE_LIMIT:
-        return "limit_reached";
-    case EX_NOTE_CORRUPT:
-        return "corrupt";
-    case EX_NOTE_UNSUPPORTED:
-        return "unsupported";
-    }
-    return "unknown";
-}
-
 int ex_emit(struct ex_ctx *c, const char *path, const char *where, const char *text, size_t len)
 {
     if (ex_stopped(c) || len == 0) {
@@ -175,60 +148,6 @@ int ex_dispatch(struct ex_ctx *c, const uint8_t *d, size_t n, const char *path)
         return 0;
     }
     return ex_text(c, d, n, path);
-}
-
-/* Whether a file's first bytes call for the extractors: archives and Office documents, PDF and
- * images (noted as not extracted yet), UTF-16, text that is not UTF-8 (GB18030, Big5), binary. */
-bool ex_needs_extraction(const char *p, size_t n)
-{
-    static const struct {
-        const char *sig;
-        size_t len;
-    } sigs[] = {
-        {"PK\x03\x04", 4},
-        {"PK\x05\x06", 4},
-        {"\x1f\x8b", 2},
-        {"BZh", 3},
-        {"\xfd"
-         "7zXZ",
-         5},
-        {"7z\xbc\xaf\x27\x1c", 6},
-        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8},
-        {"\xff\xfe", 2},
-        {"\xfe\xff", 2},
-        {"%PDF-", 5},
-        {"\x89PNG", 4},
-        {"\xff\xd8\xff", 3},
-        {"II*", 4},
-        {"MM\x00*", 4},
-    };
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        if (n >= sigs[i].len && memcmp(p, sigs[i].sig, sigs[i].len) == 0) {
-            return true;
-        }
-    }
-    if (n > 262 && memcmp(p + 257, "ustar", 5) == 0) {
-        return true;
-    }
-    size_t probe = n < 8192 ? n : 8192;
-    if (memchr(p, '\0', probe)) {
-        return true;
-    }
-    /* Text in another encoding (GB18030, Big5) has many sequences that are invalid as UTF-8; UTF-8
-     * text with a stray bad byte among its characters stays on the streaming path (with an error
-     * for the bad bytes). */
-    size_t valid_multi = 0, invalid = 0;
-    const uint8_t *q = (const uint8_t *)p, *end = q + probe;
-    while (q < end) {
-        uint32_t cp;
-        size_t k = utf8_decode(q, end, &cp);
-        if (k == 1 && q[0] >= 0x80) { /* invalid; a character cut by the probe's end is not */
-            invalid += end - q >= 4;
-        }
-        valid_multi += k > 1;
-        q += k;
-    }
-    return invalid * 8 > invalid + valid_multi;
 }
 
 int ex_extract(const uint8_t *data, size_t len, const char *path, const struct ex_limits *lim,

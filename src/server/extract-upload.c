@@ -67,7 +67,6 @@ bool gw_extract_text(const char *data, size_t len, const char *name, struct buf 
         (void)snprintf(why_buf, why_size, "%s: could not be handed to the extraction worker", name);
         return false;
     }
-    static const char *const worker[] = {"/proc/self/exe", "extract-worker", NULL};
     struct ex_limits lim;
     struct ex_sandbox sb;
     ex_limits_default(&lim);
@@ -75,7 +74,7 @@ bool gw_extract_text(const char *data, size_t len, const char *name, struct buf 
     struct collect c = {text, why_buf, why_size, true};
     struct ex_sink sink = {.text = on_piece, .note = on_note, .userdata = &c};
     struct barra_error err;
-    int r = ex_extract_isolated(fd, name, &lim, &sb, worker, &sink, &err);
+    int r = ex_extract_isolated(fd, name, &lim, &sb, NULL, &sink, &err);
     close(fd);
     if (r < 0) {
         (void)snprintf(why_buf, why_size, "%s: %s", name, err.message);
