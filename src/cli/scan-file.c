@@ -758,10 +758,17 @@ void scan_one(struct scan_worker *w, const struct scan_input *in, struct file_re
     if (mapped && ex_needs_extraction(mapped, len)) {
         munmap((void *)mapped, len);
         scan_extracted(w, fd, in, fr);
-    } else if (mapped) {
+    } else if (mapped && (format_of(w->opts, in) != IN_TEXT || w->opts->redact_dir)) {
         scan_mapped(w, mapped, len, in, fr);
         munmap((void *)mapped, len);
     } else {
+        /* Plain text is read in pieces into one buffer rather than scanned where it is mapped:
+         * the kernel's copy is cheap, and each of the scanner's passes then finds the piece in
+         * the cache instead of taking the mapped pages' misses (0.30 s against 0.26 s per 100 MB
+         * of chat, bench/scan (d)). Redaction needs the whole text: it keeps the mapping. */
+        if (mapped) {
+            munmap((void *)mapped, len);
+        }
         if (!in->is_stdin) {
             (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         }
