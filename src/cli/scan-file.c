@@ -119,7 +119,7 @@ static void on_progress(uint64_t done, void *ud)
     c->reported = done;
 }
 
-/* A mapped file is scanned in place: no copy, constant working memory. */
+/* A mapped file is scanned in place: for redaction, which needs the whole text. */
 static void scan_text_mapped(struct scan_worker *w, const char *data, size_t len,
                              const struct scan_input *in, struct file_result *fr)
 {

@@ -280,9 +280,6 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts, ui
     if ((r = run_rules(c, d, types)) < 0) {
         return r;
     }
-    if (p->npurposes) {
-        memcpy(d->memo, c->memo, p->npurposes * sizeof(d->memo[0]));
-    }
     if (c->consent_err < 0) {
         fail_closed(p, d, "the consent registry could not answer");
         return 0;
@@ -398,9 +395,7 @@ BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t 
     c.tier = 0;
     c.resolved = 0;
     c.consent_err = 0;
-    for (uint32_t i = 0; i < p->npurposes; i++) {
-        c.memo[i].done = false;
-    }
+    c.memo = d->memo; /* emptied by reset() */
     struct pol_ctx_finding stack[STACK_FINDINGS];
     struct pol_ctx_finding *resolved = stack;
     if (c.nfindings > STACK_FINDINGS) {

@@ -346,7 +346,9 @@ struct pol_ctx {
     uint32_t resolved; /* bit f: field[f] is set */
     uint32_t field[POL_NFIELDS];
     const struct barra_consent_provider *consent;
-    struct pol_consent_memo memo[POL_MAX_PURPOSES];
+    /* What was asked of the registry, per purpose: the decision's own array (it reports the
+     * answers), so nothing is copied after deciding. */
+    struct pol_consent_memo *memo;
     int consent_err;
 };
 
