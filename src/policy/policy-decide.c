@@ -275,6 +275,14 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts, ui
         fail_closed(p, d, "classification failed");
         return 0;
     }
+    if (c->nfindings == 0 && p->nempty_rules == 0 && !pol_prefilter_off && !opts->explain &&
+        p->default_action != BARRA_ACTION_REDACT) {
+        /* Nothing found, and no rule can fire without a finding: the policy's answer for an
+         * empty message (most chat messages), with nothing to evaluate. */
+        d->tier = p->empty_tier;
+        d->action = p->default_action;
+        return 0;
+    }
     c->tier = c->nfindings ? pol_assign_tier(c) : p->empty_tier;
     d->tier = c->tier;
     if ((r = run_rules(c, d, types)) < 0) {
@@ -304,16 +312,21 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts, ui
 /* Empties a decision for reuse, keeping its buffers. */
 static void reset(barra_decision_t *d, const barra_policy_t *p)
 {
-    barra_free(d->event_id);
-    barra_free(d->reasons);
+    /* Most decisions own nothing to free: no calls for them. */
+    if (d->event_id) {
+        barra_free(d->event_id);
+        d->event_id = NULL;
+    }
+    if (d->reasons) {
+        barra_free(d->reasons);
+        d->reasons = NULL;
+        d->reasons_len = 0;
+    }
     drop_redacted(d);
     if (d->policy != p) {
         barra_policy_unref(d->policy);
         d->policy = barra_policy_ref((barra_policy_t *)p);
     }
-    d->event_id = NULL;
-    d->reasons = NULL;
-    d->reasons_len = 0;
     d->action = BARRA_ACTION_ALLOW;
     d->tier = 0;
     d->exception_reason = NULL;
@@ -327,9 +340,7 @@ static void reset(barra_decision_t *d, const barra_policy_t *p)
     }
     d->key = NULL;
     d->has_time = false;
-    for (uint32_t i = 0; i < p->npurposes; i++) {
-        d->memo[i].done = false;
-    }
+    d->asked = 0;
 }
 
 /* The versions a decision names: the policy's, unless the findings came from another detector. */
@@ -395,7 +406,8 @@ BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t 
     c.tier = 0;
     c.resolved = 0;
     c.consent_err = 0;
-    c.memo = d->memo; /* emptied by reset() */
+    c.memo = d->memo;
+    c.asked = &d->asked; /* emptied by reset() */
     struct pol_ctx_finding stack[STACK_FINDINGS];
     struct pol_ctx_finding *resolved = stack;
     if (c.nfindings > STACK_FINDINGS) {

@@ -253,7 +253,7 @@ static void consent_json(struct buf *b, const barra_decision_t *d)
     (void)buf_append_char(b, '[');
     for (uint32_t i = 0; i < d->policy->npurposes; i++) {
         const struct pol_consent_memo *m = &d->memo[i];
-        if (!m->done) {
+        if (!(d->asked & (1u << i))) {
             continue;
         }
         (void)buf_append_str(b, first ? "{\"purpose\":" : ",{\"purpose\":");

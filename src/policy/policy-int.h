@@ -215,12 +215,16 @@ struct pol_redaction {
 
 struct barra_policy {
     atomic_uint refs;
+    /* What deciding about a message without findings reads, together. */
+    enum barra_action default_action;
+    uint32_t npurposes;
+    uint32_t empty_tier;   /* the tier of content with no findings */
+    uint32_t nempty_rules; /* how many rules may fire with no findings */
     char *name;
     char *description;
     char version[65]; /* hex SHA-256 of the policy text */
     char rules_version[65];
     char engine_version[96];
-    enum barra_action default_action;
     enum barra_action exception_action;
     struct pol_tip exception_tip;
     struct pol_syms syms;
@@ -231,11 +235,8 @@ struct barra_policy {
     struct pol_redaction redaction;
     struct pol_articles *articles;
     char *purposes[POL_MAX_PURPOSES]; /* consent purposes the rules ask about */
-    uint32_t npurposes;
     /* The prefilter: most messages hold no personal data, and most rules need some. */
-    uint32_t empty_tier;   /* the tier of content with no findings */
     uint32_t *empty_rules; /* the rules that may fire with no findings, in order */
-    uint32_t nempty_rules;
     /* Bit i of a type mask stands for the catalogue's type i: its symbol and its category's. */
     uint32_t type_syms[64], type_category_syms[64];
     uint32_t ntypes;
@@ -258,6 +259,9 @@ struct pol_party {
 
 struct barra_event {
     enum pol_kind kind;
+    bool has_time;
+    int64_t time;       /* Unix seconds */
+    int32_t utc_offset; /* minutes, as written in the event */
     char *id;
     char *text;
     size_t text_len;
@@ -272,9 +276,6 @@ struct barra_event {
     char *file_name, *file_type, *file_path, *file_sha256;
     uint64_t file_size;
     bool has_file_size;
-    bool has_time;
-    int64_t time;       /* Unix seconds */
-    int32_t utc_offset; /* minutes, as written in the event */
     char **subjects;
     uint32_t nsubjects;
 };
@@ -330,7 +331,6 @@ uint64_t pol_type_bit(const struct barra_policy *p, uint32_t type_sym);
 
 struct pol_consent_memo {
     const char *purpose;
-    bool done;
     uint32_t states_seen; /* bits of enum barra_consent_state */
     uint32_t granted, total;
     int err;
@@ -349,6 +349,7 @@ struct pol_ctx {
     /* What was asked of the registry, per purpose: the decision's own array (it reports the
      * answers), so nothing is copied after deciding. */
     struct pol_consent_memo *memo;
+    uint8_t *asked; /* bit i: memo[i] holds the registry's answers */
     int consent_err;
 };
 
@@ -417,8 +418,17 @@ void pol_sort_spans(struct redact_span *spans, size_t n);
 /* ---- Decisions ---- */
 
 struct barra_decision {
-    struct barra_policy *policy; /* a reference */
+    /* What every decision sets or checks, together at the start: most decisions are about
+     * messages without findings and touch nothing else. */
+    struct barra_policy *policy;           /* a reference */
+    const barra_detector_t *versions_from; /* what the versions were worked out for */
+    const struct barra_policy *versions_of;
+    const char *rules_version, *engine_version; /* the policy's, or own_... below */
     char *event_id;
+    int64_t time;
+    bool has_time;
+    const barra_key_t *key; /* borrowed from the options: references are made with it */
+    uint8_t asked;          /* bit i: memo[i] below holds the registry's answers for purpose i */
     enum barra_action action;
     uint32_t tier;
     const char *exception_reason; /* static text when the exception action applied, else NULL */
@@ -435,15 +445,9 @@ struct barra_decision {
     size_t nfindings, findings_cap;
     char *redacted;
     size_t redacted_len;
-    const barra_key_t *key; /* borrowed from the options: references are made with it */
-    char *values;           /* personal data: wiped on reuse and free */
+    char *values; /* personal data: wiped on reuse and free */
     size_t values_len, values_cap;
-    int64_t time;
-    bool has_time;
     struct pol_consent_memo memo[POL_MAX_PURPOSES];
-    const char *rules_version, *engine_version; /* the policy's, or those below */
-    const barra_detector_t *versions_from;      /* what they were worked out for */
-    const struct barra_policy *versions_of;
     char own_rules_version[65];
     char own_engine_version[96];
 };

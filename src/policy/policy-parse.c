@@ -663,8 +663,9 @@ static int build_prefilter(struct pol_parser *ps)
     if (r < 0) {
         return r;
     }
-    struct pol_consent_memo memo[POL_MAX_PURPOSES] = {{0}};
-    struct pol_ctx empty = {.p = p, .memo = memo};
+    struct pol_consent_memo memo[POL_MAX_PURPOSES];
+    uint8_t asked = 0;
+    struct pol_ctx empty = {.p = p, .memo = memo, .asked = &asked};
     p->empty_tier = pol_assign_tier(&empty);
     p->empty_rules = barra_calloc(p->nrules + 1, sizeof(*p->empty_rules));
     p->gates = pol_arena_alloc(p, p->nrules + 1, sizeof(*p->gates));

@@ -251,10 +251,11 @@ static bool eval_time(const struct pol_pred *pr, const struct pol_ctx *c, struct
 static const struct pol_consent_memo *consent_memo(struct pol_ctx *c, uint32_t purpose)
 {
     struct pol_consent_memo *m = &c->memo[purpose];
-    if (m->done) {
+    if (*c->asked & (1u << purpose)) {
         return m;
     }
-    *m = (struct pol_consent_memo){.purpose = c->p->purposes[purpose], .done = true};
+    *m = (struct pol_consent_memo){.purpose = c->p->purposes[purpose]};
+    *c->asked |= (uint8_t)(1u << purpose);
     const struct barra_event *e = c->e;
     for (uint32_t i = 0; i < e->nsubjects; i++) {
         enum barra_consent_state st = BARRA_CONSENT_MISSING;
