@@ -105,7 +105,8 @@ struct pol_pred {
     uint32_t line, column;
     union {
         struct {
-            struct pol_pred **kids;
+            struct pol_pred **kids;  /* as written: reasons are given in this order */
+            struct pol_pred **order; /* the same, cheapest first: deciding goes in this order */
             uint32_t n;
         } list;
         uint32_t tiers; /* bit i = tier i */

@@ -354,10 +354,11 @@ static bool eval_list(const struct pol_pred *pr, struct pol_ctx *c, struct buf *
     /* ALL ends at the first condition that fails, ANY at the first that holds; that condition
      * alone explains the outcome. Otherwise every condition does. */
     bool stop = pr->kind == PRED_ANY;
+    struct pol_pred *const *kids = why ? pr->u.list.kids : pr->u.list.order;
     for (uint32_t i = 0; i < pr->u.list.n; i++) {
-        if (pol_pred_eval(pr->u.list.kids[i], c, NULL) == stop) {
+        if (pol_pred_eval(kids[i], c, NULL) == stop) {
             if (why) {
-                (void)pol_pred_eval(pr->u.list.kids[i], c, why);
+                (void)pol_pred_eval(kids[i], c, why);
             }
             return stop;
         }
@@ -374,7 +375,7 @@ static bool eval_not(const struct pol_pred *pr, struct pol_ctx *c, struct buf *w
 {
     bool any = false;
     for (uint32_t i = 0; i < pr->u.list.n && !any; i++) {
-        any = pol_pred_eval(pr->u.list.kids[i], c, NULL);
+        any = pol_pred_eval(pr->u.list.order[i], c, NULL);
     }
     if (why) {
         struct buf inner;

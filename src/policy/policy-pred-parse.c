@@ -667,6 +667,62 @@ static struct pol_pred *new_pred(struct pol_parser *ps, enum pol_pred_kind kind,
     return pr;
 }
 
+/* How much a condition costs to evaluate, in classes: the event's own fields, then its symbols
+ * (looked up once per decision), then the findings (each one visited), then the consent
+ * registry (a call outside). */
+static int cost_class(const struct pol_pred *pr)
+{
+    switch (pr->kind) {
+    case PRED_TIER:
+    case PRED_KIND:
+    case PRED_DIRECTION:
+    case PRED_CONVERSATION:
+    case PRED_TIME:
+        return 0;
+    case PRED_SOURCE:
+    case PRED_SENDER:
+    case PRED_RECIPIENT:
+    case PRED_DESTINATION:
+    case PRED_FILE:
+        return 1;
+    case PRED_FINDINGS:
+        return 2;
+    case PRED_CONSENT:
+        return 3;
+    case PRED_ALL:
+    case PRED_ANY:
+    case PRED_NOT:
+        break;
+    }
+    int worst = 0;
+    for (uint32_t i = 0; i < pr->u.list.n; i++) {
+        int k = cost_class(pr->u.list.kids[i]);
+        worst = k > worst ? k : worst;
+    }
+    return worst;
+}
+
+/* The evaluation order of a list: cheapest first, so that an ALL that fails on the event does
+ * not visit the findings, and the registry is asked last. The outcome does not depend on the
+ * order; the reasons, given in the order written, do not either. */
+static int order_kids(struct pol_parser *ps, struct pol_pred *pr)
+{
+    uint32_t n = pr->u.list.n;
+    pr->u.list.order = pol_arena_alloc(ps->p, n, sizeof(*pr->u.list.order));
+    if (pr->u.list.order == NULL) {
+        return pol_oom(ps);
+    }
+    uint32_t k = 0;
+    for (int cls = 0; cls <= 3; cls++) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (cost_class(pr->u.list.kids[i]) == cls) {
+                pr->u.list.order[k++] = pr->u.list.kids[i];
+            }
+        }
+    }
+    return 0;
+}
+
 /* all: [..], any: [..] and not: {..}; a list under not means none of them. */
 static int parse_combinator(struct pol_parser *ps, const struct pred_keyword *kw,
                             const struct ynode *v, bool in_tier, int depth, struct pol_pred *pr)
@@ -690,7 +746,7 @@ static int parse_combinator(struct pol_parser *ps, const struct pred_keyword *kw
         }
         pr->u.list.n++;
     }
-    return 0;
+    return order_kids(ps, pr);
 }
 
 static int parse_entry(struct pol_parser *ps, const struct ynode *key, const struct ynode *v,
@@ -753,7 +809,7 @@ static int parse_node(struct pol_parser *ps, const struct ynode *n, bool in_tier
         all->u.list.n++;
     }
     *ret = all;
-    return 0;
+    return order_kids(ps, all);
 }
 
 int pol_pred_parse(struct pol_parser *ps, const struct ynode *n, bool in_tier,

@@ -288,6 +288,18 @@ static enum barra_action consent_action(const char *when, barra_consent_memory_t
     return a;
 }
 
+/* Counts its calls (userdata: an unsigned); nobody has consented. */
+static int counting_registry(void *ud, const char *subject, const char *purpose, int64_t at,
+                             enum barra_consent_state *ret)
+{
+    (void)subject;
+    (void)purpose;
+    (void)at;
+    (*(unsigned *)ud)++;
+    *ret = BARRA_CONSENT_MISSING;
+    return 0;
+}
+
 static int broken_registry(void *ud, const char *subject, const char *purpose, int64_t at,
                            enum barra_consent_state *ret)
 {
@@ -339,6 +351,27 @@ static void test_consent_conditions(void **state)
     struct barra_consent_provider broken = {.lookup = broken_registry};
     assert_int_equal(decide_with(p, ",\"subjects\":[\"a\"]", NULL, &broken), BARRA_ACTION_BLOCK);
     barra_policy_unref(p);
+
+    /* The registry is asked last, whatever the order the conditions are written in: a rule
+     * that fails on the event (its source: a condition no prefilter looks at) does not call it;
+     * one that holds on the event does. */
+    static const char *const sources[] = {"slack", "dingtalk"};
+    for (unsigned k = 0; k < 2; k++) {
+        char rule[512];
+        (void)snprintf(rule, sizeof(rule),
+                       "  - id: without-consent\n"
+                       "    when: {all: [{not: {consent: {purpose: cross_border}}},\n"
+                       "                 {source: [%s]}]}\n"
+                       "    action: block\n%s",
+                       sources[k], tip);
+        p = compile(rule);
+        unsigned calls = 0;
+        struct barra_consent_provider counting = {.lookup = counting_registry, .userdata = &calls};
+        assert_int_equal(decide_with(p, ",\"subjects\":[\"a\"]", NULL, &counting),
+                         k ? BARRA_ACTION_BLOCK : BARRA_ACTION_ALLOW);
+        assert_int_equal(calls, k);
+        barra_policy_unref(p);
+    }
     barra_consent_memory_free(m);
 }
 
