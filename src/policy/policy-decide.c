@@ -202,7 +202,7 @@ static int run_indexed_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t ty
     const struct barra_policy *p = c->p;
     uint64_t stack[64], *cand = stack;
     uint32_t w = p->rule_words;
-    if (w > 64 && (cand = barra_malloc(w * sizeof(uint64_t))) == NULL) {
+    if (w > 64 && (cand = barra_malloc(2 * w * sizeof(uint64_t))) == NULL) {
         return -BARRA_ENOMEM;
     }
     const uint64_t *tier = p->rules_by_tier[c->tier];
@@ -215,12 +215,13 @@ static int run_indexed_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t ty
             cand[k] |= set[k];
         }
     }
+    uint64_t admitted_stack[64], *admitted = w > 64 ? cand + w : admitted_stack;
+    pol_rules_admitted(c, admitted);
     for (uint32_t k = 0; k < w; k++) {
-        for (uint64_t bits = cand[k] & tier[k]; bits; bits &= bits - 1) {
+        for (uint64_t bits = cand[k] & tier[k] & admitted[k]; bits; bits &= bits - 1) {
             uint32_t i = k * 64 + (uint32_t)__builtin_ctzll(bits);
             const struct pol_rule_gate *g = &p->gates[i];
-            if (pol_gate_admits_event(g, c) &&
-                (g->when == NULL || pol_pred_eval(g->when, c, NULL))) {
+            if (g->rest == NULL || pol_pred_eval(g->rest, c, NULL)) {
                 d->fired[d->nfired++] = i;
             }
         }
@@ -254,7 +255,9 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
             ((g->tiers & (1u << c->tier)) == 0 || !pol_gate_admits_event(g, c))) {
             continue; /* the prefilter: this rule cannot fire */
         }
-        if (g->when == NULL || pol_pred_eval(g->when, c, NULL)) {
+        /* Past the gate, only what it does not guarantee is left to evaluate. */
+        const struct pol_pred *when = pol_prefilter_off ? g->when : g->rest;
+        if (when == NULL || pol_pred_eval(when, c, NULL)) {
             d->fired[d->nfired++] = i;
         }
     }

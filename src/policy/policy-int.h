@@ -153,6 +153,9 @@ struct pol_arena_chunk {
 void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size);
 
 /* What deciding needs of a rule to skip it or evaluate it, packed together. */
+/* Enum values a gate can name (bits of its uint8_t masks). */
+#define POL_GATE_VALUES 8
+
 struct pol_rule_gate {
     uint64_t needs_types;
     uint32_t tiers;
@@ -162,14 +165,22 @@ struct pol_rule_gate {
     uint8_t kinds, conversation_types, directions;
     const struct pol_set *regions, *departments;
     const struct pol_pred *when;
+    /* What the gate does not guarantee of `when`, cheapest first: all deciding evaluates once the
+     * gate has let the event through (NULL: nothing, the rule fires). */
+    const struct pol_pred *rest;
 };
 
 struct pol_ctx;
 
 /* Fills the event part of a rule's gate from its condition. */
 void pol_gate_from_event_conditions(struct pol_rule_gate *g, const struct pol_pred *when);
+/* Sets g->rest, once the gate is complete (tiers included). Returns 0 or -BARRA_ENOMEM. */
+struct barra_policy;
+int pol_gate_rest(struct barra_policy *p, struct pol_rule_gate *g);
 /* Whether the event can satisfy the event part of the gate. */
 bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c);
+/* The rules (bit r = rule r, `p->rule_words` words) the event part of their gates lets through. */
+void pol_rules_admitted(struct pol_ctx *c, uint64_t *out);
 
 #define POL_LANGS        4
 #define POL_MAX_PURPOSES 8
@@ -248,6 +259,13 @@ struct barra_policy {
     uint64_t *rules_any_type;
     uint64_t *rules_by_type[64];
     uint64_t *rules_by_tier[POL_MAX_TIERS];
+    /* ... and those the event lets through, from the gates: by its kind, conversation type and
+     * direction (enum values), by its destination region and sender department (symbols; NULL:
+     * a symbol no gate names, so only the rules without such a gate). */
+    uint64_t *rules_by_kind[POL_GATE_VALUES], *rules_by_conversation[POL_GATE_VALUES],
+        *rules_by_direction[POL_GATE_VALUES];
+    uint64_t *rules_any_region, **rules_by_region;
+    uint64_t *rules_any_department, **rules_by_department;
     bool uses_jurisdictions; /* some condition selects findings by jurisdiction */
     struct pol_arena_chunk *arena;
 };

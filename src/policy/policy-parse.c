@@ -619,6 +619,80 @@ void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size)
 }
 
 /* The rule sets by type and by tier (see struct barra_policy). */
+/* Sets rule i's bit in `sets[s]` for each symbol s of the gate's set (allocating the set on
+ * first use as a copy of `any`, the rules without such a gate). */
+static bool index_by_symbol(struct barra_policy *p, uint64_t **sets, const uint64_t *any,
+                            const struct pol_set *gate, uint32_t i)
+{
+    for (uint32_t k = 0; k < gate->n; k++) {
+        uint32_t s = gate->ids[k];
+        if (s >= p->syms.n) {
+            continue;
+        }
+        if (sets[s] == NULL) {
+            if ((sets[s] = pol_arena_alloc(p, p->rule_words, sizeof(uint64_t))) == NULL) {
+                return false;
+            }
+            memcpy(sets[s], any, p->rule_words * sizeof(uint64_t));
+        }
+        sets[s][i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    return true;
+}
+
+/* The rule sets by the event's gated fields (see struct barra_policy). */
+static int index_rules_by_event(struct pol_parser *ps)
+{
+    struct barra_policy *p = ps->p;
+    uint32_t w = p->rule_words;
+    bool ok = true;
+    for (uint32_t v = 0; ok && v < POL_GATE_VALUES; v++) {
+        ok = (p->rules_by_kind[v] = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
+             (p->rules_by_conversation[v] = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
+             (p->rules_by_direction[v] = pol_arena_alloc(p, w, sizeof(uint64_t)));
+    }
+    ok = ok && (p->rules_any_region = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
+         (p->rules_any_department = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
+         (p->rules_by_region = pol_arena_alloc(p, p->syms.n + 1, sizeof(uint64_t *))) &&
+         (p->rules_by_department = pol_arena_alloc(p, p->syms.n + 1, sizeof(uint64_t *)));
+    if (!ok) {
+        return pol_oom(ps);
+    }
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        const struct pol_rule_gate *g = &p->gates[i];
+        uint64_t bit = (uint64_t)1 << (i % 64);
+        for (uint32_t v = 0; v < POL_GATE_VALUES; v++) {
+            /* A mask of 0 is no gate (see pol_gate_admits_event). */
+            if (g->kinds == 0 || (g->kinds & (1u << v))) {
+                p->rules_by_kind[v][i / 64] |= bit;
+            }
+            if (g->conversation_types == 0 || (g->conversation_types & (1u << v))) {
+                p->rules_by_conversation[v][i / 64] |= bit;
+            }
+            if (g->directions == 0 || (g->directions & (1u << v))) {
+                p->rules_by_direction[v][i / 64] |= bit;
+            }
+        }
+        if (g->regions == NULL) {
+            p->rules_any_region[i / 64] |= bit;
+        }
+        if (g->departments == NULL) {
+            p->rules_any_department[i / 64] |= bit;
+        }
+    }
+    /* The symbol sets start from the rules without a gate, complete by now. */
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        const struct pol_rule_gate *g = &p->gates[i];
+        if ((g->regions &&
+             !index_by_symbol(p, p->rules_by_region, p->rules_any_region, g->regions, i)) ||
+            (g->departments && !index_by_symbol(p, p->rules_by_department, p->rules_any_department,
+                                                g->departments, i))) {
+            return pol_oom(ps);
+        }
+    }
+    return 0;
+}
+
 static int index_rules(struct pol_parser *ps)
 {
     struct barra_policy *p = ps->p;
@@ -653,7 +727,7 @@ static int index_rules(struct pol_parser *ps)
             }
         }
     }
-    return 0;
+    return index_rules_by_event(ps);
 }
 
 static int build_prefilter(struct pol_parser *ps)
@@ -681,6 +755,9 @@ static int build_prefilter(struct pol_parser *ps)
         p->gates[i] = (struct pol_rule_gate){
             .needs_types = rule->needs_types, .tiers = rule->tiers, .when = rule->when};
         pol_gate_from_event_conditions(&p->gates[i], rule->when);
+        if (pol_gate_rest(p, &p->gates[i]) < 0) {
+            return pol_oom(ps);
+        }
         if (!rule->needs_findings) {
             p->empty_rules[p->nempty_rules++] = i;
         }

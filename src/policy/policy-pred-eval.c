@@ -607,6 +607,74 @@ void pol_gate_from_event_conditions(struct pol_rule_gate *g, const struct pol_pr
     }
 }
 
+/* Whether letting the event through the gate guarantees condition pr (the rule's condition, or a
+ * member of its top-level `all`). */
+static bool gate_covers(const struct pol_rule_gate *g, const struct pol_pred *pr)
+{
+    switch (pr->kind) {
+    case PRED_TIER:
+        return (g->tiers & ~pr->u.tiers) == 0;
+    case PRED_KIND:
+        return g->kinds && (g->kinds & ~pr->u.mask) == 0;
+    case PRED_DIRECTION:
+        return g->directions && (g->directions & ~pr->u.mask) == 0;
+    case PRED_CONVERSATION:
+        return pr->u.conversation.ids.n == 0 && g->conversation_types &&
+               (g->conversation_types & ~pr->u.conversation.types) == 0;
+    case PRED_DESTINATION:
+        return pr->u.destination.platforms.n == 0 && g->regions == &pr->u.destination.regions;
+    case PRED_SENDER:
+        return pr->u.party.ids.n == 0 && pr->u.party.roles.n == 0 &&
+               g->departments == &pr->u.party.departments;
+    default:
+        return false;
+    }
+}
+
+int pol_gate_rest(struct barra_policy *p, struct pol_rule_gate *g)
+{
+    const struct pol_pred *when = g->when;
+    g->rest = NULL;
+    if (when == NULL) {
+        return 0;
+    }
+    if (when->kind != PRED_ALL) {
+        g->rest = gate_covers(g, when) ? NULL : when;
+        return 0;
+    }
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < when->u.list.n; i++) {
+        left += !gate_covers(g, when->u.list.order[i]);
+    }
+    if (left == when->u.list.n) {
+        g->rest = when;
+        return 0;
+    }
+    if (left <= 1) {
+        for (uint32_t i = 0; i < when->u.list.n; i++) {
+            if (!gate_covers(g, when->u.list.order[i])) {
+                g->rest = when->u.list.order[i];
+            }
+        }
+        return 0;
+    }
+    struct pol_pred *rest = pol_arena_alloc(p, 1, sizeof(*rest));
+    struct pol_pred **kids = pol_arena_alloc(p, left, sizeof(*kids));
+    if (rest == NULL || kids == NULL) {
+        return -BARRA_ENOMEM;
+    }
+    *rest = *when;
+    rest->u.list.kids = rest->u.list.order = kids;
+    rest->u.list.n = 0;
+    for (uint32_t i = 0; i < when->u.list.n; i++) {
+        if (!gate_covers(g, when->u.list.order[i])) {
+            kids[rest->u.list.n++] = when->u.list.order[i];
+        }
+    }
+    g->rest = rest;
+    return 0;
+}
+
 bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c)
 {
     const struct barra_event *e = c->e;
@@ -621,6 +689,25 @@ bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c)
         return false;
     }
     return g->departments == NULL || pol_set_has(g->departments, field(c, POL_F_SENDER_DEPARTMENT));
+}
+
+void pol_rules_admitted(struct pol_ctx *c, uint64_t *out)
+{
+    const struct barra_policy *p = c->p;
+    const struct barra_event *e = c->e;
+    uint32_t region = field(c, POL_F_DEST_REGION), dept = field(c, POL_F_SENDER_DEPARTMENT);
+    const uint64_t *by_region = region < p->syms.n && p->rules_by_region[region]
+                                    ? p->rules_by_region[region]
+                                    : p->rules_any_region;
+    const uint64_t *by_dept = dept < p->syms.n && p->rules_by_department[dept]
+                                  ? p->rules_by_department[dept]
+                                  : p->rules_any_department;
+    const uint64_t *kind = p->rules_by_kind[e->kind % POL_GATE_VALUES],
+                   *conv = p->rules_by_conversation[e->conversation_type % POL_GATE_VALUES],
+                   *dir = p->rules_by_direction[e->direction % POL_GATE_VALUES];
+    for (uint32_t k = 0; k < p->rule_words; k++) {
+        out[k] = kind[k] & conv[k] & dir[k] & by_region[k] & by_dept[k];
+    }
 }
 
 uint32_t pol_assign_tier(struct pol_ctx *c)
