@@ -60,17 +60,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct barra_consent_provider prov = barra_consent_memory_provider(consents);
     struct barra_decide_options opts = {.consent = &prov, .explain = true};
-    barra_decision_t *d = NULL, *all = NULL;
-    /* The prefilter's gates on the event must never change which rules fire. */
+    barra_decision_t *d = NULL, *all = NULL, *quiet = NULL;
+    /* The prefilter's gates on the event must never change which rules fire, with explanations
+     * or without. */
+    struct barra_decide_options no_explain = opts;
+    no_explain.explain = false;
     pol_prefilter_off = true;
     int r = barra_decide(policy, e, NULL, &opts, &all, &err);
     pol_prefilter_off = false;
     if (r < 0 || barra_decide(policy, e, NULL, &opts, &d, &err) < 0 ||
+        barra_decide(policy, e, NULL, &no_explain, &quiet, &err) < 0 ||
         barra_decision_rule_count(all) != barra_decision_rule_count(d) ||
-        barra_decision_action(all) != barra_decision_action(d)) {
+        barra_decision_action(all) != barra_decision_action(d) ||
+        barra_decision_rule_count(all) != barra_decision_rule_count(quiet) ||
+        barra_decision_action(all) != barra_decision_action(quiet)) {
         abort();
     }
     barra_decision_free(all);
+    barra_decision_free(quiet);
     char *json = NULL;
     if (barra_decision_format_json(d, BARRA_DECISION_REASONS | BARRA_DECISION_PRETTY, &json, &err) <
         0) {

@@ -74,25 +74,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     barra_decision_t *d = NULL;
     struct barra_decide_options opts = {.key = key, .explain = true};
     /* The prefilter may only skip rules that cannot fire: with it and without it, the same rules
-     * fire, with no findings and with some. */
+     * fire, with no findings and with some; and the same without explanations (deciding then
+     * takes shortcuts of its own). */
+    struct barra_decide_options quiet = opts;
+    quiet.explain = false;
     for (int pass = 0; pass < 2; pass++) {
         barra_findings_t *fs = pass ? findings : NULL;
-        barra_decision_t *a = NULL, *b = NULL;
+        barra_decision_t *a = NULL, *b = NULL, *q = NULL;
         pol_prefilter_off = true;
         int ra = barra_decide(p, event, fs, &opts, &a, &err);
         pol_prefilter_off = false;
         int rb = barra_decide(p, event, fs, &opts, &b, &err);
-        if (ra < 0 || rb < 0 || barra_decision_action(a) != barra_decision_action(b) ||
-            barra_decision_rule_count(a) != barra_decision_rule_count(b)) {
+        int rq = barra_decide(p, event, fs, &quiet, &q, &err);
+        if (ra < 0 || rb < 0 || rq < 0 || barra_decision_action(a) != barra_decision_action(b) ||
+            barra_decision_rule_count(a) != barra_decision_rule_count(b) ||
+            barra_decision_action(a) != barra_decision_action(q) ||
+            barra_decision_rule_count(a) != barra_decision_rule_count(q)) {
             abort();
         }
         for (size_t i = 0; i < barra_decision_rule_count(a); i++) {
-            if (strcmp(barra_decision_rule_id(a, i), barra_decision_rule_id(b, i)) != 0) {
+            if (strcmp(barra_decision_rule_id(a, i), barra_decision_rule_id(b, i)) != 0 ||
+                strcmp(barra_decision_rule_id(a, i), barra_decision_rule_id(q, i)) != 0) {
                 abort();
             }
         }
         barra_decision_free(a);
         barra_decision_free(b);
+        barra_decision_free(q);
     }
     if (barra_decide(p, event, findings, &opts, &d, &err) < 0) {
         abort();
