@@ -269,21 +269,8 @@ static int decide(struct pol_ctx *c, const struct barra_decide_options *opts, ui
 {
     const struct barra_policy *p = c->p;
     int r;
-    d->time = c->e->time;
-    d->has_time = c->e->has_time;
-    if (c->e->id && (d->event_id = barra_strdup(c->e->id)) == NULL) {
-        return -BARRA_ENOMEM;
-    }
     if (opts->classification_failed) {
         fail_closed(p, d, "classification failed");
-        return 0;
-    }
-    if (c->nfindings == 0 && p->nempty_rules == 0 && !pol_prefilter_off && !opts->explain &&
-        p->default_action != BARRA_ACTION_REDACT) {
-        /* Nothing found, and no rule can fire without a finding: the policy's answer for an
-         * empty message (most chat messages), with nothing to evaluate. */
-        d->tier = p->empty_tier;
-        d->action = p->default_action;
         return 0;
     }
     c->tier = c->nfindings ? pol_assign_tier(c) : p->empty_tier;
@@ -398,6 +385,21 @@ BARRA_EXPORT int barra_decide_into(const barra_policy_t *p, const barra_event_t 
     reset(d, p);
     set_versions(d, p, opts->detector);
     d->key = opts->key;
+    d->time = e->time;
+    d->has_time = e->has_time;
+    if (e->id && (d->event_id = barra_strdup(e->id)) == NULL) {
+        fail_closed(p, d, "out of memory");
+        return barra_error_set(reterr, -BARRA_ENOMEM, "cannot decide: out of memory");
+    }
+    if ((findings == NULL || findings->n == 0) && p->nempty_rules == 0 && !pol_prefilter_off &&
+        !opts->explain && !opts->classification_failed &&
+        p->default_action != BARRA_ACTION_REDACT) {
+        /* Nothing found, and no rule can fire without a finding: the policy's answer for an
+         * empty message (most chat messages), with nothing to evaluate. */
+        d->tier = p->empty_tier;
+        d->action = p->default_action;
+        return 0;
+    }
     /* Set field by field: zeroing the whole context (consent memos included) costs more than a
      * decision about a message without personal data. */
     struct pol_ctx c;

@@ -163,6 +163,7 @@ struct pol_rule_gate {
      * conversation types and directions it accepts (bits), the destination regions and sender
      * departments (symbols). */
     uint8_t kinds, conversation_types, directions;
+    bool needs_recipient; /* a condition on the recipients: an event naming none fails it */
     const struct pol_set *regions, *departments;
     const struct pol_pred *when;
     /* What the gate does not guarantee of `when`, cheapest first: all deciding evaluates once the
@@ -265,6 +266,7 @@ struct barra_policy {
     uint64_t *rules_by_kind[POL_GATE_VALUES], *rules_by_conversation[POL_GATE_VALUES],
         *rules_by_direction[POL_GATE_VALUES];
     uint64_t *rules_any_region, **rules_by_region;
+    uint64_t *rules_without_recipient; /* those an event naming no recipients lets through */
     uint64_t *rules_any_department, **rules_by_department;
     bool uses_jurisdictions; /* some condition selects findings by jurisdiction */
     struct pol_arena_chunk *arena;

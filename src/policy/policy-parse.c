@@ -652,6 +652,7 @@ static int index_rules_by_event(struct pol_parser *ps)
              (p->rules_by_direction[v] = pol_arena_alloc(p, w, sizeof(uint64_t)));
     }
     ok = ok && (p->rules_any_region = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
+         (p->rules_without_recipient = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
          (p->rules_any_department = pol_arena_alloc(p, w, sizeof(uint64_t))) &&
          (p->rules_by_region = pol_arena_alloc(p, p->syms.n + 1, sizeof(uint64_t *))) &&
          (p->rules_by_department = pol_arena_alloc(p, p->syms.n + 1, sizeof(uint64_t *)));
@@ -678,6 +679,9 @@ static int index_rules_by_event(struct pol_parser *ps)
         }
         if (g->departments == NULL) {
             p->rules_any_department[i / 64] |= bit;
+        }
+        if (!g->needs_recipient) {
+            p->rules_without_recipient[i / 64] |= bit;
         }
     }
     /* The symbol sets start from the rules without a gate, complete by now. */

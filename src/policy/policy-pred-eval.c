@@ -588,6 +588,9 @@ static void gate_leaf(struct pol_rule_gate *g, const struct pol_pred *pr)
             g->departments = &pr->u.party.departments;
         }
         break;
+    case PRED_RECIPIENT:
+        g->needs_recipient = true;
+        break;
     default:
         break;
     }
@@ -685,6 +688,9 @@ bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c)
         (g->directions && !(g->directions & (1u << e->direction)))) {
         return false;
     }
+    if (g->needs_recipient && e->nrecipients == 0) {
+        return false;
+    }
     if (g->regions && !pol_set_has(g->regions, field(c, POL_F_DEST_REGION))) {
         return false;
     }
@@ -707,6 +713,11 @@ void pol_rules_admitted(struct pol_ctx *c, uint64_t *out)
                    *dir = p->rules_by_direction[e->direction % POL_GATE_VALUES];
     for (uint32_t k = 0; k < p->rule_words; k++) {
         out[k] = kind[k] & conv[k] & dir[k] & by_region[k] & by_dept[k];
+    }
+    if (e->nrecipients == 0) {
+        for (uint32_t k = 0; k < p->rule_words; k++) {
+            out[k] &= p->rules_without_recipient[k];
+        }
     }
 }
 
