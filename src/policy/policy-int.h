@@ -266,6 +266,7 @@ struct barra_policy {
     uint64_t *rules_by_kind[POL_GATE_VALUES], *rules_by_conversation[POL_GATE_VALUES],
         *rules_by_direction[POL_GATE_VALUES];
     uint64_t *rules_any_region, **rules_by_region;
+    bool gates_on_region, gates_on_department; /* some gate names a region / department */
     uint64_t *rules_without_recipient; /* those an event naming no recipients lets through */
     uint64_t *rules_any_department, **rules_by_department;
     bool uses_jurisdictions; /* some condition selects findings by jurisdiction */

@@ -680,6 +680,8 @@ static int index_rules_by_event(struct pol_parser *ps)
         if (g->departments == NULL) {
             p->rules_any_department[i / 64] |= bit;
         }
+        p->gates_on_region |= g->regions != NULL;
+        p->gates_on_department |= g->departments != NULL;
         if (!g->needs_recipient) {
             p->rules_without_recipient[i / 64] |= bit;
         }

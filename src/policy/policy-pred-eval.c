@@ -701,7 +701,9 @@ void pol_rules_admitted(struct pol_ctx *c, uint64_t *out)
 {
     const struct barra_policy *p = c->p;
     const struct barra_event *e = c->e;
-    uint32_t region = field(c, POL_F_DEST_REGION), dept = field(c, POL_F_SENDER_DEPARTMENT);
+    /* The event's symbols are looked up only when some gate names one. */
+    uint32_t region = p->gates_on_region ? field(c, POL_F_DEST_REGION) : POL_NO_SYM;
+    uint32_t dept = p->gates_on_department ? field(c, POL_F_SENDER_DEPARTMENT) : POL_NO_SYM;
     const uint64_t *by_region = region < p->syms.n && p->rules_by_region[region]
                                     ? p->rules_by_region[region]
                                     : p->rules_any_region;
