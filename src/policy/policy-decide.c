@@ -248,18 +248,30 @@ static int run_rules(struct pol_ctx *c, barra_decision_t *d, uint64_t types)
     if (!empty && !pol_prefilter_off) {
         return run_indexed_rules(c, d, types);
     }
+    /* The prefilter for the rules that may fire without findings: the same gates (tier, event). */
+    uint64_t stack[64], *admitted = stack;
+    if (empty) {
+        if (p->rule_words > 64 &&
+            (admitted = barra_malloc(p->rule_words * sizeof(uint64_t))) == NULL) {
+            return -BARRA_ENOMEM;
+        }
+        pol_rules_admitted(c, admitted);
+    }
+    const uint64_t *tier = p->rules_by_tier[c->tier];
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = empty ? p->empty_rules[k] : k;
         const struct pol_rule_gate *g = &p->gates[i];
-        if (!pol_prefilter_off &&
-            ((g->tiers & (1u << c->tier)) == 0 || !pol_gate_admits_event(g, c))) {
+        if (empty && !((tier[i / 64] & admitted[i / 64]) >> (i % 64) & 1)) {
             continue; /* the prefilter: this rule cannot fire */
         }
         /* Past the gate, only what it does not guarantee is left to evaluate. */
-        const struct pol_pred *when = pol_prefilter_off ? g->when : g->rest;
+        const struct pol_pred *when = empty ? g->rest : g->when;
         if (when == NULL || pol_pred_eval(when, c, NULL)) {
             d->fired[d->nfired++] = i;
         }
+    }
+    if (admitted != stack) {
+        barra_free(admitted);
     }
     return 0;
 }

@@ -152,10 +152,10 @@ struct pol_arena_chunk {
 /* Zeroed memory that lives as long as the policy; NULL when out of memory. */
 void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size);
 
-/* What deciding needs of a rule to skip it or evaluate it, packed together. */
 /* Enum values a gate can name (bits of its uint8_t masks). */
 #define POL_GATE_VALUES 8
 
+/* What deciding needs of a rule to skip it or evaluate it, packed together. */
 struct pol_rule_gate {
     uint64_t needs_types;
     uint32_t tiers;
@@ -178,9 +178,9 @@ void pol_gate_from_event_conditions(struct pol_rule_gate *g, const struct pol_pr
 /* Sets g->rest, once the gate is complete (tiers included). Returns 0 or -BARRA_ENOMEM. */
 struct barra_policy;
 int pol_gate_rest(struct barra_policy *p, struct pol_rule_gate *g);
-/* Whether the event can satisfy the event part of the gate. */
-bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c);
-/* The rules (bit r = rule r, `p->rule_words` words) the event part of their gates lets through. */
+/* The rules (bit r = rule r, `p->rule_words` words) the event part of their gates lets through. A
+ * gate's mask of 0 is no gate: two conditions that exclude each other intersect to 0, and the
+ * evaluator then turns the rule down itself. */
 void pol_rules_admitted(struct pol_ctx *c, uint64_t *out);
 
 #define POL_LANGS        4
@@ -266,10 +266,10 @@ struct barra_policy {
     uint64_t *rules_by_kind[POL_GATE_VALUES], *rules_by_conversation[POL_GATE_VALUES],
         *rules_by_direction[POL_GATE_VALUES];
     uint64_t *rules_any_region, **rules_by_region;
+    uint64_t *rules_any_department, **rules_by_department;
     bool gates_on_region, gates_on_department; /* some gate names a region / department */
     uint64_t *rules_without_recipient; /* those an event naming no recipients lets through */
-    uint64_t *rules_any_department, **rules_by_department;
-    bool uses_jurisdictions; /* some condition selects findings by jurisdiction */
+    bool uses_jurisdictions;           /* some condition selects findings by jurisdiction */
     struct pol_arena_chunk *arena;
 };
 

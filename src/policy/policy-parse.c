@@ -618,7 +618,6 @@ void *pol_arena_alloc(struct barra_policy *p, size_t count, size_t size)
     return out;
 }
 
-/* The rule sets by type and by tier (see struct barra_policy). */
 /* Sets rule i's bit in `sets[s]` for each symbol s of the gate's set (allocating the set on
  * first use as a copy of `any`, the rules without such a gate). */
 static bool index_by_symbol(struct barra_policy *p, uint64_t **sets, const uint64_t *any,
@@ -663,7 +662,7 @@ static int index_rules_by_event(struct pol_parser *ps)
         const struct pol_rule_gate *g = &p->gates[i];
         uint64_t bit = (uint64_t)1 << (i % 64);
         for (uint32_t v = 0; v < POL_GATE_VALUES; v++) {
-            /* A mask of 0 is no gate (see pol_gate_admits_event). */
+            /* A mask of 0 is no gate (see pol_rules_admitted). */
             if (g->kinds == 0 || (g->kinds & (1u << v))) {
                 p->rules_by_kind[v][i / 64] |= bit;
             }
@@ -699,6 +698,7 @@ static int index_rules_by_event(struct pol_parser *ps)
     return 0;
 }
 
+/* The rule sets by type and by tier (see struct barra_policy). */
 static int index_rules(struct pol_parser *ps)
 {
     struct barra_policy *p = ps->p;

@@ -678,25 +678,6 @@ int pol_gate_rest(struct barra_policy *p, struct pol_rule_gate *g)
     return 0;
 }
 
-bool pol_gate_admits_event(const struct pol_rule_gate *g, struct pol_ctx *c)
-{
-    const struct barra_event *e = c->e;
-    /* Two conditions that exclude each other intersect to 0, "no gate": the evaluator then turns
-     * the rule down itself. */
-    if ((g->kinds && !(g->kinds & (1u << e->kind))) ||
-        (g->conversation_types && !(g->conversation_types & (1u << e->conversation_type))) ||
-        (g->directions && !(g->directions & (1u << e->direction)))) {
-        return false;
-    }
-    if (g->needs_recipient && e->nrecipients == 0) {
-        return false;
-    }
-    if (g->regions && !pol_set_has(g->regions, field(c, POL_F_DEST_REGION))) {
-        return false;
-    }
-    return g->departments == NULL || pol_set_has(g->departments, field(c, POL_F_SENDER_DEPARTMENT));
-}
-
 void pol_rules_admitted(struct pol_ctx *c, uint64_t *out)
 {
     const struct barra_policy *p = c->p;
