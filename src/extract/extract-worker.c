@@ -7,26 +7,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <seccomp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/alloc.h"
 #include "core/buf.h"
-#include "core/clock.h"
 #include "core/error.h"
 #include "extract/extract-int.h"
 
 #include "core/banned.h"
-
-extern char **environ;
 
 static bool write_all(int fd, const void *p, size_t n)
 {
