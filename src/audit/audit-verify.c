@@ -43,6 +43,13 @@ struct verifier {
     struct expected_root *roots;
     size_t nroots, caproots;
     uint64_t stored_nodes; /* stored subtree hashes the entries made */
+    /* Gathered in the one pass over the entries, checked after it: */
+    uint64_t with_digest;  /* entries committing to a payload */
+    char *last_prune;      /* the newest prune record, or NULL */
+    uint64_t last_prune_seq;
+    char *endorsements[32]; /* the keys table's endorsement of key k (k >= 1) */
+    char *rotations[32];    /* the key_rotation records still in the log, in order */
+    size_t nrotations;
     struct barra_audit_verify_report *report;
     struct barra_error *reterr;
 };
@@ -112,6 +119,38 @@ static int cmp_root(const void *a, const void *b)
 {
     const struct expected_root *x = a, *y = b;
     return (x->size > y->size) - (x->size < y->size);
+}
+
+static bool type_is(const struct audit_entry *e, const char *type)
+{
+    size_t n = strlen(type);
+    return e->type_len == n && memcmp(e->type, type, n) == 0;
+}
+
+/* What the checks after the tree need from the entries, noted while they stream past so that no
+ * second pass reads them: the payload digests, the newest prune record, the key rotations. */
+static int note_entry(struct verifier *v, const struct audit_entry *e)
+{
+    v->with_digest += e->has_payload;
+    char **slot = NULL;
+    if (type_is(e, "prune")) {
+        barra_free(v->last_prune);
+        v->last_prune = NULL;
+        v->last_prune_seq = e->seq;
+        slot = &v->last_prune;
+    } else if (type_is(e, "key_rotation")) {
+        if (v->nrotations == sizeof(v->rotations) / sizeof(v->rotations[0])) {
+            return tampered(v, "the log records more key rotations than a log may have");
+        }
+        slot = &v->rotations[v->nrotations++];
+    }
+    if (slot) {
+        *slot = barra_strndup(e->record, e->record_len);
+        if (*slot == NULL) {
+            return fail(v, -BARRA_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
 }
 
 /* One pass over the leaves: each recomputed from its entry (pruned ones taken as kept), appended
@@ -188,6 +227,9 @@ static int check_tree(struct verifier *v)
                              "entry %llu does not match its leaf hash: the entry or the hash "
                              "was altered",
                              (unsigned long long)i);
+                break;
+            }
+            if ((r = note_entry(v, &e)) < 0) {
                 break;
             }
             if (e.time_ns < last_time) {
@@ -357,11 +399,8 @@ static int check_payloads(struct verifier *v)
         v->report->payloads++;
     }
     (void)sqlite3_finalize(st);
-    uint64_t with_digest = 0;
-    if (r == 0 &&
-        (r = count_rows(v, "SELECT count(*) FROM entries WHERE payload_digest IS NOT NULL",
-                        &with_digest)) == 0) {
-        v->report->erased = with_digest - v->report->payloads;
+    if (r == 0) {
+        v->report->erased = v->with_digest - v->report->payloads;
     }
     return r;
 }
@@ -370,26 +409,22 @@ static int check_payloads(struct verifier *v)
  * with a record saying so. */
 static int check_prunes(struct verifier *v)
 {
-    sqlite3_stmt *st;
-    int r = query(
-        v, "SELECT seq, record FROM entries WHERE type = 'prune' ORDER BY seq DESC LIMIT 1", &st);
     uint64_t recorded = 0;
-    if (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const char *rec = (const char *)sqlite3_column_text(st, 1);
-        const char *at = rec ? strstr(rec, "\"min_index\":") : NULL;
-        recorded = at ? strtoull(at + 12, NULL, 10) : 0;
+    if (v->last_prune) {
+        const char *at = strstr(v->last_prune, "\"min_index\":");
         if (at == NULL) {
-            r = tampered(v, "prune record %lld has no min_index", sqlite3_column_int64(st, 0));
+            return tampered(v, "prune record %llu has no min_index",
+                            (unsigned long long)v->last_prune_seq);
         }
+        recorded = strtoull(at + 12, NULL, 10);
     }
-    (void)sqlite3_finalize(st);
-    if (r == 0 && v->min_index != recorded) {
-        r = tampered(v,
-                     "entries below %llu are gone but the last prune record says %llu: entries "
-                     "were deleted outside a prune",
-                     (unsigned long long)v->min_index, (unsigned long long)recorded);
+    if (v->min_index != recorded) {
+        return tampered(v,
+                        "entries below %llu are gone but the last prune record says %llu: "
+                        "entries were deleted outside a prune",
+                        (unsigned long long)v->min_index, (unsigned long long)recorded);
     }
-    return r;
+    return 0;
 }
 
 static int write_trusted(const char *path, const char *note, struct barra_error *reterr)
@@ -439,14 +474,9 @@ static int check_endorsement(struct verifier *v, size_t k, const char *old_vk, c
  * be in it: the given one, or else the box's current key. */
 static int load_keys(struct verifier *v, bool given)
 {
-    sqlite3_stmt *st, *rot;
+    sqlite3_stmt *st;
     int r =
         query(v, "SELECT from_size, verifier_key, endorsement FROM keys ORDER BY from_size", &st);
-    if (r == 0) {
-        r = query(v, "SELECT record FROM entries WHERE type = 'key_rotation' ORDER BY seq", &rot);
-    } else {
-        rot = NULL;
-    }
     char prev[512] = "";
     bool trusted = false;
     while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
@@ -466,13 +496,8 @@ static int load_keys(struct verifier *v, bool given)
             if ((r = check_endorsement(v, k, prev, vk, endorsement)) < 0) {
                 break;
             }
-            /* The entry in the tree that records this rotation must say the same (pruned ones
-             * are gone, and the older checkpoints vouch for them). */
-            bool has_entry = rot && sqlite3_step(rot) == SQLITE_ROW;
-            const char *recorded = has_entry ? (const char *)sqlite3_column_text(rot, 0) : NULL;
-            if (has_entry &&
-                (recorded == NULL || endorsement == NULL || strcmp(recorded, endorsement) != 0)) {
-                r = tampered(v, "key rotation %zu does not match its entry in the log", k);
+            if ((v->endorsements[k] = barra_strdup(endorsement)) == NULL) {
+                r = fail(v, -BARRA_ENOMEM, "out of memory");
                 break;
             }
         }
@@ -480,7 +505,6 @@ static int load_keys(struct verifier *v, bool given)
         (void)snprintf(prev, sizeof(prev), "%s", vk);
     }
     (void)sqlite3_finalize(st);
-    (void)sqlite3_finalize(rot);
     if (r == 0 && v->nkeys == 0) {
         /* A log without a key history: the one key signs everything. */
         memcpy(v->keys[0].pub, v->public_key, 32);
@@ -496,6 +520,21 @@ static int load_keys(struct verifier *v, bool given)
         r = tampered(v, "the log's key file is not the newest key of its history");
     }
     return r;
+}
+
+/* The key_rotation entries in the log must say what the key history says of each rotation, in
+ * order (pruned ones are gone, and the older checkpoints vouch for them). An entry past the
+ * history is a rotation that did not finish: logged, but its key never took over. */
+static int check_rotations(const struct verifier *v)
+{
+    for (size_t i = 0; i < v->nrotations && i + 1 < v->nkeys; i++) {
+        size_t k = i + 1;
+        if (v->endorsements[k] == NULL || strcmp(v->rotations[i], v->endorsements[k]) != 0) {
+            return tampered((struct verifier *)v,
+                            "key rotation %zu does not match its entry in the log", k);
+        }
+    }
+    return 0;
 }
 
 static int load_identity(struct verifier *v, const struct barra_audit_verify_options *o)
@@ -572,6 +611,9 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
     if (r == 0) {
         r = check_prunes(&v);
     }
+    if (r == 0) {
+        r = check_rotations(&v);
+    }
     /* Entries after the newest checkpoint are consistent but not yet signed (the writer signs
      * every few seconds, so a crash can leave a few): reported, not an error. */
     ret->unsigned_entries = size - v.signed_size;
@@ -582,6 +624,11 @@ BARRA_EXPORT int barra_audit_verify(const struct barra_audit_verify_options *o,
     ret->min_index = v.min_index;
     barra_free(newest);
     barra_free(v.roots);
+    barra_free(v.last_prune);
+    for (size_t i = 0; i < sizeof(v.rotations) / sizeof(v.rotations[0]); i++) {
+        barra_free(v.rotations[i]);
+        barra_free(v.endorsements[i]);
+    }
     audit_store_close(&v.store);
     return r;
 }
