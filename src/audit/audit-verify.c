@@ -44,8 +44,8 @@ struct verifier {
     size_t nroots, caproots;
     uint64_t stored_nodes; /* stored subtree hashes the entries made */
     /* Gathered in the one pass over the entries, checked after it: */
-    uint64_t with_digest;  /* entries committing to a payload */
-    char *last_prune;      /* the newest prune record, or NULL */
+    uint64_t with_digest; /* entries committing to a payload */
+    char *last_prune;     /* the newest prune record, or NULL */
     uint64_t last_prune_seq;
     char *endorsements[32]; /* the keys table's endorsement of key k (k >= 1) */
     char *rotations[32];    /* the key_rotation records still in the log, in order */
