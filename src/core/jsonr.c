@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <barra/error.h>
 
@@ -113,6 +116,31 @@ static int hex4(const char *p, uint32_t *ret)
     return 0;
 }
 
+/* The first byte at or after p (before end) that a string reader must stop at: a quote, a
+ * backslash or a control character; end if none. Text between them is copied as it is. */
+static const char *next_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i control = _mm_set1_epi8(0x1f);
+    for (; end - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* c < 0x20 exactly when min(c, 0x1f) == c, unsigned */
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                         _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));
+        unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+        if (bits) {
+            return p + __builtin_ctz(bits);
+        }
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) {
+        p++;
+    }
+    return p;
+}
+
 /* Reads a string (r->p at the opening quote) into the arena. */
 static int read_string(struct jr_reader *r, const char **ret, uint32_t *ret_len)
 {
@@ -120,17 +148,17 @@ static int read_string(struct jr_reader *r, const char **ret, uint32_t *ret_len)
     const char *q = s;
     /* First pass: find the end and whether anything needs decoding. */
     bool plain = true;
-    while (q < r->end && *q != '"') {
-        unsigned char c = (unsigned char)*q;
-        if (c < 0x20) {
+    for (;;) {
+        q = next_special(q, r->end);
+        if (q >= r->end || *q == '"') {
+            break;
+        }
+        if ((unsigned char)*q < 0x20) {
             r->p = q;
             return fail(r, "a control character in a string (escape it)");
         }
-        if (c == '\\') {
-            plain = false;
-            q++;
-        }
-        q++;
+        plain = false; /* a backslash: skip it and the character it escapes */
+        q = r->end - q > 2 ? q + 2 : r->end;
     }
     if (q >= r->end) {
         r->p = s - 1;
@@ -154,9 +182,13 @@ static int read_string(struct jr_reader *r, const char **ret, uint32_t *ret_len)
     }
     char *o = out;
     for (const char *p = s; p < q;) {
-        if (*p != '\\') {
-            *o++ = *p++;
-            continue;
+        const char *b = memchr(p, '\\', (size_t)(q - p));
+        size_t run = (size_t)((b ? b : q) - p);
+        memcpy(o, p, run);
+        o += run;
+        p += run;
+        if (p == q) {
+            break;
         }
         p++;
         switch (*p) {

@@ -347,8 +347,13 @@ static int json_string_field(barra_event_t *e, const char *path, const struct jr
 }
 
 /* An object whose members are all strings named in `keys`; each is stored as "prefix.key". */
+/* A member of a nested event object and the event field it sets. */
+struct nested_field {
+    const char *key, *path;
+};
+
 static int json_object_fields(barra_event_t *e, const char *prefix, const struct jr_value *obj,
-                              const char *const *keys, struct barra_error *reterr)
+                              const struct nested_field *keys, struct barra_error *reterr)
 {
     if (obj->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"%s\" must be an object",
@@ -357,16 +362,14 @@ static int json_object_fields(barra_event_t *e, const char *prefix, const struct
     for (uint32_t m = 0; m < obj->n; m++) {
         const char *key = obj->u.members[m].key;
         size_t i = 0;
-        while (keys[i] && strcmp(keys[i], key) != 0) {
+        while (keys[i].key && strcmp(keys[i].key, key) != 0) {
             i++;
         }
-        if (keys[i] == NULL) {
+        if (keys[i].key == NULL) {
             return barra_error_set(reterr, -BARRA_EFORMAT, "unknown event field \"%s.%.100s\"",
                                    prefix, key);
         }
-        char path[64];
-        (void)snprintf(path, sizeof(path), "%s.%s", prefix, key);
-        int r = json_string_field(e, path, &obj->u.members[m].value, reterr);
+        int r = json_string_field(e, keys[i].path, &obj->u.members[m].value, reterr);
         if (r < 0) {
             return r;
         }
@@ -451,7 +454,11 @@ static int json_subjects(barra_event_t *e, const struct jr_value *arr, struct ba
 
 static int json_file(barra_event_t *e, const struct jr_value *obj, struct barra_error *reterr)
 {
-    static const char *const keys[] = {"name", "type", "path", "sha256", NULL};
+    static const struct nested_field keys[] = {{"name", "file.name"},
+                                               {"type", "file.type"},
+                                               {"path", "file.path"},
+                                               {"sha256", "file.sha256"},
+                                               {NULL, NULL}};
     if (obj->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "event field \"file\" must be an object");
     }
@@ -478,8 +485,10 @@ static int json_file(barra_event_t *e, const struct jr_value *obj, struct barra_
 
 static int json_event(barra_event_t *e, const struct jr_value *root, struct barra_error *reterr)
 {
-    static const char *const conv_keys[] = {"id", "type", NULL};
-    static const char *const dest_keys[] = {"platform", "region", NULL};
+    static const struct nested_field conv_keys[] = {
+        {"id", "conversation.id"}, {"type", "conversation.type"}, {NULL, NULL}};
+    static const struct nested_field dest_keys[] = {
+        {"platform", "destination.platform"}, {"region", "destination.region"}, {NULL, NULL}};
     if (root->type != JR_OBJECT) {
         return barra_error_set(reterr, -BARRA_EFORMAT, "an event is a JSON object");
     }
