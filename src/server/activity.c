@@ -70,13 +70,14 @@ static void on_alert(void *ud, const struct mon_alert *a)
     char key[64];
     (void)snprintf(key, sizeof(key), "%013" PRId64 ":%08llu", a->time_ms,
                    (unsigned long long)atomic_fetch_add(&m->alert_seq, 1));
+    /* logged first: an alert the API shows is already in the audit log */
     struct barra_error err = {0};
-    if (gw->store->ops->kv_put(gw->store, ALERTS_NS, key, b.data, true, &err) < 0) {
-        fprintf(stderr, "barra serve: an alert could not be stored: %s\n", err.message);
-    }
     uint64_t index;
     if (barra_audit_append(gw->audit, "alert", b.data, b.len, NULL, 0, &index, &err) < 0) {
         fprintf(stderr, "barra serve: an alert could not be logged: %s\n", err.message);
+    }
+    if (gw->store->ops->kv_put(gw->store, ALERTS_NS, key, b.data, true, &err) < 0) {
+        fprintf(stderr, "barra serve: an alert could not be stored: %s\n", err.message);
     }
     char arts[512] = "";
     for (size_t i = 0; i < a->narticles; i++) {
