@@ -525,13 +525,12 @@ static int load_keys(struct verifier *v, bool given)
 /* The key_rotation entries in the log must say what the key history says of each rotation, in
  * order (pruned ones are gone, and the older checkpoints vouch for them). An entry past the
  * history is a rotation that did not finish: logged, but its key never took over. */
-static int check_rotations(const struct verifier *v)
+static int check_rotations(struct verifier *v)
 {
     for (size_t i = 0; i < v->nrotations && i + 1 < v->nkeys; i++) {
         size_t k = i + 1;
         if (v->endorsements[k] == NULL || strcmp(v->rotations[i], v->endorsements[k]) != 0) {
-            return tampered((struct verifier *)v,
-                            "key rotation %zu does not match its entry in the log", k);
+            return tampered(v, "key rotation %zu does not match its entry in the log", k);
         }
     }
     return 0;

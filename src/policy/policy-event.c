@@ -346,12 +346,13 @@ static int json_string_field(barra_event_t *e, const char *path, const struct jr
     return set_field(e, path, v->u.s, v->n, reterr);
 }
 
-/* An object whose members are all strings named in `keys`; each is stored as "prefix.key". */
-/* A member of a nested event object and the event field it sets. */
+/* A member of a nested event object and the event field it sets ("file.name" for "name"). */
 struct nested_field {
     const char *key, *path;
 };
 
+/* An object whose members are all strings named in `keys`; each sets the field `keys` pairs it
+ * with. `prefix` names the object in errors. */
 static int json_object_fields(barra_event_t *e, const char *prefix, const struct jr_value *obj,
                               const struct nested_field *keys, struct barra_error *reterr)
 {
