@@ -112,6 +112,22 @@ int audit_verifier_key_parse(const char *text, char *name, size_t name_cap, uint
 
 struct audit_request;
 
+/* The thread that folds the WAL into the database (audit-wal.c). */
+enum audit_wal_state {
+    AUDIT_WAL_IDLE,
+    AUDIT_WAL_FOLDING,   /* asked by a commit that crossed the threshold; the thread folds */
+    AUDIT_WAL_FINISHING, /* the writer folds what was appended meanwhile after its next commit */
+};
+
+struct audit_wal {
+    sqlite3 *db; /* a connection of its own */
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards state and stopping */
+    pthread_cond_t wake;
+    enum audit_wal_state state;
+    bool stopping;
+};
+
 struct barra_audit {
     struct barra_audit_options opts;
     char *dir;
@@ -134,9 +150,17 @@ struct barra_audit {
     char sink_error[300]; /* the last failure to send a checkpoint off the box */
     uint64_t checkpoint_size;
     int64_t checkpoint_time_ns;
+    struct audit_wal wal;
 };
 
 int64_t audit_now_ns(void);
+/* Stops the log for a failed database write (rc: SQLite's code). Called with db_lock held. */
+void audit_log_fail(barra_audit_t *log, int rc, const char *what);
+/* Starts and stops the WAL folder; stopping one never started does nothing. */
+int audit_wal_start(barra_audit_t *log, struct barra_error *reterr);
+void audit_wal_stop(barra_audit_t *log);
+/* The writer's part, after each of its commits, with db_lock held. */
+void audit_wal_after_commit(barra_audit_t *log);
 /* Sends a new checkpoint to the configured places off the box (audit-sink.c). */
 void audit_sink_checkpoint(barra_audit_t *log, const char *note, uint64_t size);
 /* Test hook: the clock entries are stamped with (NULL: the system's wall clock). */

@@ -139,7 +139,7 @@ static int write_entry(barra_audit_t *log, struct audit_request *q, uint64_t seq
     return rc;
 }
 
-static void fail_log(barra_audit_t *log, int rc, const char *what)
+void audit_log_fail(barra_audit_t *log, int rc, const char *what)
 {
     int code = rc == SQLITE_FULL ? -BARRA_ENOSPC : -BARRA_EIO;
     if (log->failed == 0) {
@@ -178,7 +178,7 @@ static int commit_batch(barra_audit_t *log, struct audit_request *batch)
     if (rc != SQLITE_OK) {
         (void)step_done(s->rollback);
         log->edge = before;
-        fail_log(log, rc, "writing a batch");
+        audit_log_fail(log, rc, "writing a batch");
         return rc;
     }
     log->last_time_ns = now;
@@ -207,7 +207,7 @@ static int write_checkpoint(barra_audit_t *log, char **ret_note)
     /* A checkpoint of this size may exist already (nothing was appended since): not an error. */
     if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
         barra_free(note);
-        fail_log(log, rc, "writing a checkpoint");
+        audit_log_fail(log, rc, "writing a checkpoint");
         return log->failed;
     }
     if (rc == SQLITE_DONE) {
@@ -304,6 +304,9 @@ static void *writer_main(void *arg)
         if (rc == SQLITE_OK && audit_now_ns() - log->checkpoint_time_ns >=
                                    (int64_t)log->opts.checkpoint_ms * 1000000) {
             (void)write_checkpoint(log, NULL);
+        }
+        if (rc == SQLITE_OK) {
+            audit_wal_after_commit(log);
         }
         pthread_mutex_unlock(&log->db_lock);
         pthread_mutex_lock(&log->lock);
@@ -547,6 +550,7 @@ static int record_first_key(barra_audit_t *log, struct barra_error *reterr)
 
 static void log_free(barra_audit_t *log)
 {
+    audit_wal_stop(log);
     audit_signer_done(&log->signer);
     audit_store_close(&log->store);
     pthread_mutex_destroy(&log->lock);
@@ -608,6 +612,9 @@ BARRA_EXPORT int barra_audit_open(const struct barra_audit_options *opts, barra_
     }
     if (r == 0) {
         log->last_time_ns = audit_store_last_time(&log->store);
+    }
+    if (r == 0 && !opts->read_only) {
+        r = audit_wal_start(log, reterr);
     }
     if (r == 0 && !opts->read_only) {
         if (pthread_create(&log->writer, NULL, writer_main, log) != 0) {

@@ -109,8 +109,7 @@ int audit_store_open(struct audit_store *s, const char *dir, bool read_only,
      * costs more than hashing it. */
     const char *setup = read_only ? "PRAGMA query_only = 1; PRAGMA mmap_size = 17179869184;"
                                   : "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
-                                    "PRAGMA synchronous = FULL;"
-                                    "PRAGMA wal_autocheckpoint = 1000;";
+                                    "PRAGMA synchronous = FULL;";
     rc = sqlite3_exec(s->db, setup, NULL, NULL, &msg);
     if (rc == SQLITE_OK && !read_only) {
         rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);

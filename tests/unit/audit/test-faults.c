@@ -21,6 +21,8 @@
 #include "vfs-shim.h"
 
 static int syncs_left = -1, writes_left = -1; /* -1: never fail */
+static int db_syncs_left =
+    -1; /* syncs of the database file alone: only folding the WAL does them */
 
 static int failing_write(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
 {
@@ -39,8 +41,10 @@ static int failing_write(struct shim_file *f, const void *p, int n, sqlite3_int6
 
 static int failing_sync(struct shim_file *f, int flags)
 {
-    (void)f;
     (void)flags;
+    if (db_syncs_left == 0 && (f->flags & SQLITE_OPEN_MAIN_DB)) {
+        return SQLITE_IOERR_FSYNC;
+    }
     if (syncs_left == 0) {
         return SQLITE_IOERR_FSYNC;
     }
@@ -50,15 +54,28 @@ static int failing_sync(struct shim_file *f, int flags)
     return -1;
 }
 
-static void run_until_failure(int *counter, int after, int want_code)
+/* Appends records of record_len bytes until the disk fails `after` operations on, then checks
+ * that the log stopped, said why (`why`: a part of its message), and lost nothing it acknowledged.
+ */
+static void run_until_failure(int *counter, int after, int want_code, size_t record_len,
+                              const char *why)
 {
+    char *record = malloc(record_len + 1);
+    assert_non_null(record);
+    if (record_len < 8) {
+        memcpy(record, "{}", 3);
+    } else { /* {"x":"aaa...a"} */
+        memset(record, 'a', record_len);
+        memcpy(record, "{\"x\":\"", 6);
+        memcpy(record + record_len - 2, "\"}", 3);
+    }
     char dir[] = "/tmp/barra-faults-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct barra_audit_options o;
     barra_audit_options_init(&o);
     o.dir = dir;
     audit_store_vfs = "barra-shim";
-    syncs_left = writes_left = -1;
+    syncs_left = writes_left = db_syncs_left = -1;
     barra_audit_t *log;
     struct barra_error err;
     assert_int_equal(barra_audit_open(&o, &log, &err), 0);
@@ -69,14 +86,18 @@ static void run_until_failure(int *counter, int after, int want_code)
     }
     *counter = after; /* the disk fails from now on */
     int r = 0;
-    for (int i = 0; i < 200 && r == 0; i++) {
-        r = barra_audit_append(log, "t", "{}", 2, NULL, 0, &index, &err);
+    for (int i = 0; i < 5000 && r == 0; i++) {
+        r = barra_audit_append(log, "t", record, record_len, NULL, 0, &index, &err);
         acked += r == 0;
     }
+    free(record);
     assert_int_equal(r, want_code);
     assert_non_null(strstr(err.message, "stopped accepting entries"));
+    if (why && strstr(err.message, why) == NULL) {
+        fail_msg("the log stopped for another reason: %s", err.message);
+    }
     /* Fails closed: nothing more is acknowledged, even if the disk comes back. */
-    syncs_left = writes_left = -1;
+    syncs_left = writes_left = db_syncs_left = -1;
     assert_int_equal(barra_audit_append(log, "t", "{}", 2, NULL, 0, &index, &err), want_code);
     (void)barra_audit_close(log, &err);
     /* Reopened on a sound disk: every acknowledged entry is there and the log verifies. */
@@ -100,13 +121,22 @@ static void run_until_failure(int *counter, int after, int want_code)
 static void test_fsync_fails(void **state)
 {
     (void)state;
-    run_until_failure(&syncs_left, 3, -BARRA_EIO);
+    run_until_failure(&syncs_left, 3, -BARRA_EIO, 2, NULL);
 }
 
 static void test_disk_full(void **state)
 {
     (void)state;
-    run_until_failure(&writes_left, 25, -BARRA_ENOSPC);
+    run_until_failure(&writes_left, 25, -BARRA_ENOSPC, 2, NULL);
+}
+
+/* Commits sync only the WAL; the database file is synced when the WAL is folded into it, beside
+ * the writer. A failure there stops the log as well: 64 KiB records fill the 16 MB the fold waits
+ * for within a few hundred appends. */
+static void test_fold_sync_fails(void **state)
+{
+    (void)state;
+    run_until_failure(&db_syncs_left, 0, -BARRA_EIO, 65536, "folding the WAL");
 }
 
 static int64_t fake_now;
@@ -171,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fsync_fails),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_fold_sync_fails),
         cmocka_unit_test(test_clock_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

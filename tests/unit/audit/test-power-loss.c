@@ -5,6 +5,7 @@
  * child was told was durable must be in the log afterwards, and the log must verify. */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,7 +24,9 @@
 #include "audit/audit-int.h"
 #include "vfs-shim.h"
 
-/* Writes not yet synced, per file, in order. */
+/* Writes not yet synced, per file, in order: the page cache. Every handle on a file sees them,
+ * and a sync through any handle makes them all real, as with the kernel's cache; a kill loses
+ * them. The log opens its database twice (the writer and the WAL folder), from two threads. */
 struct pending {
     sqlite3_int64 off;
     int n;
@@ -32,18 +35,30 @@ struct pending {
 };
 
 struct overlay {
+    char name[512];
     struct pending *head, *tail;
 };
 
+static struct overlay overlays[8];
+static pthread_mutex_t overlay_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static bool tracked(struct shim_file *f)
 {
-    return (f->flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0;
+    return (f->flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0 && f->name != NULL;
 }
 
+/* Called with overlay_lock held. NULL only when more files are open than the table holds. */
 static struct overlay *overlay_of(struct shim_file *f)
 {
     if (f->state == NULL) {
-        f->state = calloc(1, sizeof(struct overlay));
+        for (size_t i = 0; i < sizeof(overlays) / sizeof(overlays[0]) && f->state == NULL; i++) {
+            if (overlays[i].name[0] == '\0') {
+                (void)snprintf(overlays[i].name, sizeof(overlays[i].name), "%s", f->name);
+            }
+            if (strcmp(overlays[i].name, f->name) == 0) {
+                f->state = &overlays[i];
+            }
+        }
     }
     return f->state;
 }
@@ -53,9 +68,11 @@ static int o_write(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
     if (!tracked(f)) {
         return -1;
     }
+    pthread_mutex_lock(&overlay_lock);
     struct overlay *o = overlay_of(f);
     struct pending *w = malloc(sizeof(*w) + (size_t)n);
     if (o == NULL || w == NULL) {
+        pthread_mutex_unlock(&overlay_lock);
         free(w);
         return SQLITE_NOMEM;
     }
@@ -69,6 +86,7 @@ static int o_write(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
         o->head = w;
     }
     o->tail = w;
+    pthread_mutex_unlock(&overlay_lock);
     return SQLITE_OK;
 }
 
@@ -83,44 +101,56 @@ static sqlite3_int64 pending_end(const struct overlay *o)
     return end;
 }
 
-static int o_size(struct shim_file *f, sqlite3_int64 *size)
+/* Called with overlay_lock held. */
+static int size_of(struct shim_file *f, sqlite3_int64 *size)
 {
-    if (!tracked(f)) {
-        return -1;
-    }
     int rc = f->real->pMethods->xFileSize(f->real, size);
-    sqlite3_int64 end = pending_end(f->state);
+    sqlite3_int64 end = pending_end(overlay_of(f));
     if (rc == SQLITE_OK && end > *size) {
         *size = end;
     }
     return rc;
 }
 
-static int o_read(struct shim_file *f, void *p, int n, sqlite3_int64 off)
+static int o_size(struct shim_file *f, sqlite3_int64 *size)
 {
-    if (!tracked(f) || f->state == NULL) {
+    if (!tracked(f)) {
         return -1;
     }
-    int rc = f->real->pMethods->xRead(f->real, p, n, off);
-    if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
-        return rc;
-    }
-    for (const struct pending *w = ((struct overlay *)f->state)->head; w; w = w->next) {
-        sqlite3_int64 lo = w->off > off ? w->off : off;
-        sqlite3_int64 hi = w->off + w->n < off + n ? w->off + w->n : off + n;
-        if (lo < hi) {
-            memcpy((unsigned char *)p + (lo - off), w->data + (lo - w->off), (size_t)(hi - lo));
-        }
-    }
-    sqlite3_int64 size;
-    (void)o_size(f, &size);
-    return off + n <= size ? SQLITE_OK : SQLITE_IOERR_SHORT_READ;
+    pthread_mutex_lock(&overlay_lock);
+    int rc = size_of(f, size);
+    pthread_mutex_unlock(&overlay_lock);
+    return rc;
 }
 
-/* Syncing makes the pending writes real, then syncs them. */
+static int o_read(struct shim_file *f, void *p, int n, sqlite3_int64 off)
+{
+    if (!tracked(f)) {
+        return -1;
+    }
+    pthread_mutex_lock(&overlay_lock);
+    int rc = f->real->pMethods->xRead(f->real, p, n, off);
+    if (rc == SQLITE_OK || rc == SQLITE_IOERR_SHORT_READ) {
+        const struct overlay *o = overlay_of(f);
+        for (const struct pending *w = o ? o->head : NULL; w; w = w->next) {
+            sqlite3_int64 lo = w->off > off ? w->off : off;
+            sqlite3_int64 hi = w->off + w->n < off + n ? w->off + w->n : off + n;
+            if (lo < hi) {
+                memcpy((unsigned char *)p + (lo - off), w->data + (lo - w->off), (size_t)(hi - lo));
+            }
+        }
+        sqlite3_int64 size;
+        (void)size_of(f, &size);
+        rc = off + n <= size ? SQLITE_OK : SQLITE_IOERR_SHORT_READ;
+    }
+    pthread_mutex_unlock(&overlay_lock);
+    return rc;
+}
+
+/* Makes the file's pending writes real. Called with overlay_lock held. */
 static int flush(struct shim_file *f)
 {
-    struct overlay *o = f->state;
+    struct overlay *o = overlay_of(f);
     int rc = SQLITE_OK;
     while (o && o->head && rc == SQLITE_OK) {
         struct pending *w = o->head;
@@ -139,21 +169,31 @@ static int o_sync(struct shim_file *f, int flags)
     if (!tracked(f)) {
         return -1;
     }
+    pthread_mutex_lock(&overlay_lock);
     int rc = flush(f);
+    pthread_mutex_unlock(&overlay_lock);
     return rc == SQLITE_OK ? f->real->pMethods->xSync(f->real, flags) : rc;
 }
 
 static int o_truncate(struct shim_file *f, sqlite3_int64 size)
 {
-    /* SQLite truncates the WAL only after a checkpoint has synced what it holds. */
-    int rc = tracked(f) ? flush(f) : SQLITE_OK;
+    if (!tracked(f)) {
+        return -1;
+    }
+    /* SQLite truncates only after syncing what the file holds. */
+    pthread_mutex_lock(&overlay_lock);
+    int rc = flush(f);
+    pthread_mutex_unlock(&overlay_lock);
     return rc == SQLITE_OK ? f->real->pMethods->xTruncate(f->real, size) : rc;
 }
 
 static void o_close(struct shim_file *f)
 {
-    (void)flush(f); /* a clean close, not a crash */
-    free(f->state);
+    if (tracked(f)) {
+        pthread_mutex_lock(&overlay_lock);
+        (void)flush(f); /* a clean close, not a crash */
+        pthread_mutex_unlock(&overlay_lock);
+    }
     f->state = NULL;
 }
 

@@ -14,6 +14,7 @@ struct shim_file {
     sqlite3_file *real; /* follows this struct */
     void *state;        /* the hooks' own, per file (NULL until they set it) */
     int flags;          /* as opened: SQLITE_OPEN_MAIN_DB, SQLITE_OPEN_WAL, ... */
+    const char *name;   /* as opened (SQLite keeps it valid until the file is closed) */
 };
 
 /* Each hook returns -1 to let the real file do it, or an SQLite result code. */
@@ -117,6 +118,7 @@ static int s_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
     sf->real = (sqlite3_file *)(sf + 1);
     sf->state = NULL;
     sf->flags = flags;
+    sf->name = name;
     int rc = shim_real->xOpen(shim_real, name, sf->real, flags, out);
     f->pMethods = rc == SQLITE_OK ? &shim_methods : NULL;
     return rc;
