@@ -131,8 +131,8 @@ static void test_disk_full(void **state)
 }
 
 /* Commits sync only the WAL; the database file is synced when the WAL is folded into it, beside
- * the writer. A failure there stops the log as well: 64 KiB records fill the 16 MB the fold waits
- * for within a few hundred appends. */
+ * the writer. A failure there stops the log as well: 64 KiB records fill the 4 MB the fold waits
+ * for within a hundred appends. */
 static void test_fold_sync_fails(void **state)
 {
     (void)state;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The WAL is folded into the database beside the writer. Under appends that never pause, a fold
  * that merely runs alongside would never reach the WAL's last frame, and the WAL would grow with
- * everything written; the log must instead keep it near the 16 MB it folds at. */
+ * everything written; the log must instead keep it near the 4 MB it folds at. */
 #include "config.h"
 
 #include <pthread.h>
@@ -20,9 +20,9 @@
 #define THREADS      4
 #define PER_THREAD   1250
 #define RECORD_BYTES 16384
-/* Everything appended comes to 80 MB; the WAL may reach the fold threshold (16 MB) and what is
+/* Everything appended comes to 80 MB; the WAL may reach the fold threshold (4 MB) and what is
  * appended while one fold runs, and no more. */
-#define WAL_BOUND ((off_t)48 << 20)
+#define WAL_BOUND ((off_t)24 << 20)
 
 struct appender {
     barra_audit_t *log;
