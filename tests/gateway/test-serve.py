@@ -446,10 +446,43 @@ def test_https(tmp):
     d.stop()
 
 
+# Nextcloud's OCS share API as its documentation describes it: POST shareType=3 (a public link)
+# and the path under the user's files, with the header OCS-APIRequest: true; the answer (JSON when
+# asked for) is {"ocs": {"meta": {...}, "data": {"url": ...}}}. Each request is logged for the
+# test; a file named ocs-refuse makes it answer as Nextcloud does when sharing is not allowed. It
+# runs as Apache's user, so under Debian's own Python.
+OCS_SHARES = r"""#!/usr/bin/python3
+import json, os, secrets, sys, urllib.parse
+form = urllib.parse.parse_qs(sys.stdin.read(int(os.environ.get("CONTENT_LENGTH") or 0)))
+path = form.get("path", [""])[0]
+seen = dict(method=os.environ.get("REQUEST_METHOD"), user=os.environ.get("REMOTE_USER"),
+            ocs=os.environ.get("HTTP_OCS_APIREQUEST"), share_type=form.get("shareType", [""])[0],
+            path=path)
+with open("{tmp}/ocs/requests.log", "a") as log:
+    log.write(json.dumps(seen) + "\n")
+def answer(status, code, message, data):
+    print("Status: %d" % status)
+    print("Content-Type: application/json")
+    print()
+    print(json.dumps(dict(ocs=dict(meta=dict(status="ok" if code == 200 else "failure",
+                                             statuscode=code, message=message), data=data))))
+if seen["ocs"] != "true":
+    answer(400, 997, "CSRF check failed", [])
+elif os.path.exists("{tmp}/ocs-refuse"):
+    answer(403, 403, "Public link sharing is disabled by the administrator", [])
+elif seen["share_type"] != "3" or not os.path.isfile("{dav}" + path):
+    answer(404, 404, "Wrong path, file/folder does not exist", [])
+else:
+    token = secrets.token_urlsafe(12)
+    answer(200, 200, "OK", dict(id="7", share_type=3, token=token, path=path,
+                                url="http://127.0.0.1:{port}/s/" + token))
+"""
+
+
 def start_apache(tmp):
-    dav, locks = os.path.join(tmp, "dav"), os.path.join(tmp, "locks")
-    os.makedirs(dav)
-    os.makedirs(locks)
+    dav, locks, ocs = (os.path.join(tmp, d) for d in ("dav", "locks", "ocs"))
+    for d in (dav, locks, ocs):
+        os.makedirs(d)
     port = free_port()
     mods = "/usr/lib/apache2/modules"
     subprocess.run(["htpasswd", "-bc", os.path.join(tmp, "htpasswd"), "barra", "s3cret"],
@@ -457,8 +490,8 @@ def start_apache(tmp):
     user = ""
     if os.geteuid() == 0:
         user = "User www-data\nGroup www-data\n"
-        shutil.chown(dav, "www-data", "www-data")
-        shutil.chown(locks, "www-data", "www-data")
+        for d in (dav, locks, ocs):
+            shutil.chown(d, "www-data", "www-data")
         os.chmod(tmp, 0o755)
     conf = os.path.join(tmp, "httpd.conf")
     with open(conf, "w") as f:
@@ -475,7 +508,10 @@ LoadModule authn_file_module {m}/mod_authn_file.so
 LoadModule auth_basic_module {m}/mod_auth_basic.so
 LoadModule dav_module {m}/mod_dav.so
 LoadModule dav_fs_module {m}/mod_dav_fs.so
+LoadModule alias_module {m}/mod_alias.so
+LoadModule cgid_module {m}/mod_cgid.so
 DavLockDB {tmp}/locks/davlock
+ScriptSock {tmp}/cgid.sock
 DocumentRoot {dav}
 <Directory {dav}>
   Dav On
@@ -484,7 +520,20 @@ DocumentRoot {dav}
   AuthUserFile {tmp}/htpasswd
   Require valid-user
 </Directory>
+# Nextcloud's layout: the user's files under /remote.php/dav/files/USER/ (the same folder) and
+# its OCS sharing API, played by a CGI program (Nextcloud is not packaged in Debian).
+Alias /remote.php/dav/files/barra {dav}
+ScriptAlias /ocs/v2.php/apps/files_sharing/api/v1/shares {tmp}/ocs-shares.py
+<Location /ocs/>
+  AuthType Basic
+  AuthName barra
+  AuthUserFile {tmp}/htpasswd
+  Require valid-user
+</Location>
 """.format(port=port, tmp=tmp, user=user, m=mods, dav=dav))
+    with open(os.path.join(tmp, "ocs-shares.py"), "w") as f:
+        f.write(OCS_SHARES.format(dav=dav, port=port, tmp=tmp))
+    os.chmod(os.path.join(tmp, "ocs-shares.py"), 0o755)
     proc = subprocess.Popen(["/usr/sbin/apache2", "-f", conf, "-DFOREGROUND"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(100):
@@ -530,6 +579,47 @@ def test_webdav(tmp):
         st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
         check(st == 200 and body["deliver"] is False and "401" in (body.get("route_error") or ""),
               "a failing route delivers nothing and says why: %s" % body)
+        d.stop()
+    finally:
+        apache.terminate()
+        apache.wait()
+
+
+def test_nextcloud_share(tmp):
+    """The Nextcloud route: the file is uploaded under /remote.php/dav/files/USER/, then a public
+    link is asked for through the OCS API and handed back instead of the file's own URL."""
+    apache, port, dav = start_apache(tmp)
+    try:
+        with open(os.path.join(tmp, "dav-password"), "w") as f:
+            f.write("s3cret\n")
+        routes = ("  cloud: {type: webdav, url: \"http://127.0.0.1:%d/remote.php/dav/files/barra/\", "
+                  "username: barra, password_file: dav-password, share: nextcloud}\n" % port)
+        policy = os.path.join(tmp, "policy.yaml")
+        text = open(os.path.join(ROOT, "rules/policies/general.yaml")).read()
+        with open(policy, "w") as f:
+            f.write(text.replace("route: local-vault", "route: cloud"))
+        cfg = base_config(tmp, TOKEN_CFG, policy=policy).replace("routes:\n", "routes:\n" + routes)
+        d = Daemon(tmp, cfg).start()
+        sheet = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
+        bb, h = multipart({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv", sheet)
+        st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
+        link = body.get("link") or ""
+        check(st == 200 and body["action"] == "route_local" and body["deliver"] is True and
+              re.fullmatch(r"http://127\.0\.0\.1:%d/s/[A-Za-z0-9_-]+" % port, link) is not None,
+              "routed to Nextcloud, answered with the public link: %s %s" % (st, body))
+        files = os.listdir(dav)
+        check(len(files) == 1 and open(os.path.join(dav, files[0]), "rb").read() == sheet,
+              "the file is in the user's folder: %s" % files)
+        seen = [json.loads(x) for x in open(os.path.join(tmp, "ocs", "requests.log"))]
+        check(len(seen) == 1 and seen[0] == {"method": "POST", "user": "barra", "ocs": "true",
+                                             "share_type": "3", "path": "/" + (files or ["?"])[0]},
+              "one public-link request for that file, as the OCS API wants it: %s" % seen)
+        # Sharing refused by the server: nothing delivered, the reason recorded.
+        open(os.path.join(tmp, "ocs-refuse"), "w").close()
+        st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
+        check(st == 200 and body["deliver"] is False and not body.get("link") and
+              "no share link (HTTP 403)" in (body.get("route_error") or ""),
+              "a refused share delivers nothing and says why: %s" % body)
         d.stop()
     finally:
         apache.terminate()
@@ -623,7 +713,7 @@ def test_dingtalk_callback(tmp):
 
 def main():
     run([test_core, test_bad_input, test_disk_full, test_concurrent, test_reload, test_https,
-         test_webdav, test_generic_connector, test_dingtalk_callback])
+         test_webdav, test_nextcloud_share, test_generic_connector, test_dingtalk_callback])
 
 
 main()
