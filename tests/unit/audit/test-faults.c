@@ -21,8 +21,8 @@
 #include "vfs-shim.h"
 
 static int syncs_left = -1, writes_left = -1; /* -1: never fail */
-static int db_syncs_left =
-    -1; /* syncs of the database file alone: only folding the WAL does them */
+/* Syncs of the database file alone (only folding the WAL does them); -1: never fail. */
+static int db_syncs_left = -1;
 
 static int failing_write(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
 {
