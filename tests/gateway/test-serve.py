@@ -546,29 +546,39 @@ ScriptAlias /ocs/v2.php/apps/files_sharing/api/v1/shares {tmp}/ocs-shares.py
     raise RuntimeError("apache2 did not start: " + proc.stderr.read().decode())
 
 
+# A pay sheet from HR to the mainland: the general policy routes it to its local store.
+PAY_SHEET = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
+PAY_SHEET_UPLOAD = ({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv",
+                    PAY_SHEET)
+
+
+def webdav_config(tmp, name, where):
+    """A configuration whose policy routes to a WebDAV route `name` at `where` (its url and other
+    keys), logging in as the Apache of start_apache."""
+    with open(os.path.join(tmp, "dav-password"), "w") as f:
+        f.write("s3cret\n")
+    policy = os.path.join(tmp, "policy.yaml")
+    text = open(os.path.join(ROOT, "rules/policies/general.yaml")).read()
+    with open(policy, "w") as f:
+        f.write(text.replace("route: local-vault", "route: " + name))
+    route = "  %s: {type: webdav, %s, username: barra, password_file: dav-password}\n" % (name, where)
+    return base_config(tmp, TOKEN_CFG, policy=policy).replace("routes:\n", "routes:\n" + route)
+
+
 def test_webdav(tmp):
     apache, port, dav = start_apache(tmp)
     try:
-        with open(os.path.join(tmp, "dav-password"), "w") as f:
-            f.write("s3cret\n")
         with open(os.path.join(tmp, "wrong-password"), "w") as f:
             f.write("nope\n")
-        routes = ("  nas: {type: webdav, url: \"http://127.0.0.1:%d/\", username: barra, "
-                  "password_file: dav-password}\n" % port)
-        policy = os.path.join(tmp, "policy.yaml")
-        text = open(os.path.join(ROOT, "rules/policies/general.yaml")).read()
-        with open(policy, "w") as f:
-            f.write(text.replace("route: local-vault", "route: nas"))
-        cfg = base_config(tmp, TOKEN_CFG, policy=policy).replace("routes:\n", "routes:\n" + routes)
+        cfg = webdav_config(tmp, "nas", "url: \"http://127.0.0.1:%d/\"" % port)
         d = Daemon(tmp, cfg).start()
-        sheet = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
-        bb, h = multipart({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv", sheet)
+        bb, h = multipart(*PAY_SHEET_UPLOAD)
         st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
         ok = st == 200 and body["action"] == "route_local" and (body["link"] or "").startswith(
             "http://127.0.0.1:%d/" % port)
         check(ok, "routed to WebDAV: %s %s" % (st, body))
         files = os.listdir(dav)
-        check(len(files) == 1 and open(os.path.join(dav, files[0]), "rb").read() == sheet,
+        check(len(files) == 1 and open(os.path.join(dav, files[0]), "rb").read() == PAY_SHEET,
               "the WebDAV server holds the file")
         check(files and "pay" not in files[0] and files[0].endswith(".csv"),
               "the stored name says nothing about the content: %s" % files)
@@ -590,25 +600,17 @@ def test_nextcloud_share(tmp):
     link is asked for through the OCS API and handed back instead of the file's own URL."""
     apache, port, dav = start_apache(tmp)
     try:
-        with open(os.path.join(tmp, "dav-password"), "w") as f:
-            f.write("s3cret\n")
-        routes = ("  cloud: {type: webdav, url: \"http://127.0.0.1:%d/remote.php/dav/files/barra/\", "
-                  "username: barra, password_file: dav-password, share: nextcloud}\n" % port)
-        policy = os.path.join(tmp, "policy.yaml")
-        text = open(os.path.join(ROOT, "rules/policies/general.yaml")).read()
-        with open(policy, "w") as f:
-            f.write(text.replace("route: local-vault", "route: cloud"))
-        cfg = base_config(tmp, TOKEN_CFG, policy=policy).replace("routes:\n", "routes:\n" + routes)
+        cfg = webdav_config(tmp, "cloud", "url: \"http://127.0.0.1:%d/remote.php/dav/files/barra/\", "
+                            "share: nextcloud" % port)
         d = Daemon(tmp, cfg).start()
-        sheet = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
-        bb, h = multipart({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv", sheet)
+        bb, h = multipart(*PAY_SHEET_UPLOAD)
         st, _, body = d.json("POST", "/v1/files", bb, token=TOKEN, headers=h)
         link = body.get("link") or ""
         check(st == 200 and body["action"] == "route_local" and body["deliver"] is True and
               re.fullmatch(r"http://127\.0\.0\.1:%d/s/[A-Za-z0-9_-]+" % port, link) is not None,
               "routed to Nextcloud, answered with the public link: %s %s" % (st, body))
         files = os.listdir(dav)
-        check(len(files) == 1 and open(os.path.join(dav, files[0]), "rb").read() == sheet,
+        check(len(files) == 1 and open(os.path.join(dav, files[0]), "rb").read() == PAY_SHEET,
               "the file is in the user's folder: %s" % files)
         seen = [json.loads(x) for x in open(os.path.join(tmp, "ocs", "requests.log"))]
         check(len(seen) == 1 and seen[0] == {"method": "POST", "user": "barra", "ocs": "true",
