@@ -37,6 +37,10 @@ spec.loader.exec_module(vx)
 # Valid identifiers (checksums from tests/corpus, computed independently of Barra).
 CN_ID = "11010519491231002X"
 HKID = "A123456(3)"
+# A pay sheet from HR to the mainland: the general policy routes it to its local store.
+PAY_SHEET = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
+PAY_SHEET_UPLOAD = ({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv",
+                    PAY_SHEET)
 
 
 def event(text, region="cn-mainland", **extra):
@@ -178,16 +182,14 @@ def test_core(tmp):
     check("tip" not in body.get("decision", {}), "the recorded decision names its rule, not the tip text")
 
     # Files: a payroll sheet from HR is routed to the vault; the link gives the same bytes back.
-    sheet = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
-    body_bytes, h = multipart({"sender.department": "HR", "destination.region": "cn-mainland"},
-                              "payroll.csv", sheet)
+    body_bytes, h = multipart(*PAY_SHEET_UPLOAD)
     st, _, body = d.json("POST", "/v1/files", body_bytes, token=TOKEN, headers=h)
     ok = st == 200 and body["action"] == "route_local" and body["link"]
     check(ok, "an HR payroll file is routed locally: %s %s" % (st, body))
     if ok:
         vault_path = "/v1/vault/" + body["link"].rsplit("/", 1)[1]
         st, _, got = d.call("GET", vault_path, token=TOKEN)
-        check(st == 200 and got == sheet, "the vault link gives the file back")
+        check(st == 200 and got == PAY_SHEET, "the vault link gives the file back")
         st, _, _ = d.call("GET", vault_path, token=NARROW)
         check(st == 403, "the vault needs its scope")
         items = [f for f in os.listdir(os.path.join(tmp, "data", "vault")) if f.endswith(".item")]
@@ -544,12 +546,6 @@ ScriptAlias /ocs/v2.php/apps/files_sharing/api/v1/shares {tmp}/ocs-shares.py
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("apache2 did not start: " + proc.stderr.read().decode())
-
-
-# A pay sheet from HR to the mainland: the general policy routes it to its local store.
-PAY_SHEET = ("姓名,身份證,月薪\n陳大文,%s,32000\n" % CN_ID).encode()
-PAY_SHEET_UPLOAD = ({"sender.department": "HR", "destination.region": "cn-mainland"}, "pay.csv",
-                    PAY_SHEET)
 
 
 def webdav_config(tmp, name, where):
