@@ -18,6 +18,7 @@
 #include <barra/audit.h>
 
 #include "audit/audit-int.h"
+#include "padded-record.h"
 #include "vfs-shim.h"
 
 static int syncs_left = -1, writes_left = -1; /* -1: never fail */
@@ -60,15 +61,8 @@ static int failing_sync(struct shim_file *f, int flags)
 static void run_until_failure(int *counter, int after, int want_code, size_t record_len,
                               const char *why)
 {
-    char *record = malloc(record_len + 1);
+    char *record = padded_record(record_len);
     assert_non_null(record);
-    if (record_len < 8) {
-        memcpy(record, "{}", 3);
-    } else { /* {"x":"aaa...a"} */
-        memset(record, 'a', record_len);
-        memcpy(record, "{\"x\":\"", 6);
-        memcpy(record + record_len - 2, "\"}", 3);
-    }
     char dir[] = "/tmp/barra-faults-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct barra_audit_options o;

@@ -17,6 +17,8 @@
 
 #include <barra/audit.h>
 
+#include "padded-record.h"
+
 #define THREADS      4
 #define PER_THREAD   1250
 #define RECORD_BYTES 16384
@@ -56,11 +58,8 @@ static void test_wal_stays_bounded(void **state)
     assert_non_null(mkdtemp(dir));
     char wal[128];
     (void)snprintf(wal, sizeof(wal), "%s/audit.db-wal", dir);
-    char *record = malloc(RECORD_BYTES + 1);
+    char *record = padded_record(RECORD_BYTES);
     assert_non_null(record);
-    memset(record, 'a', RECORD_BYTES);
-    memcpy(record, "{\"x\":\"", 6);
-    memcpy(record + RECORD_BYTES - 2, "\"}", 3);
 
     struct barra_audit_options o;
     barra_audit_options_init(&o);
