@@ -12,6 +12,7 @@
 #include <barra/audit.h>
 
 #include "audit/audit-merkle.h"
+#include "audit/sha256-lanes.h"
 #include "core/buf.h"
 
 #define AUDIT_DB_NAME      "audit.db"
@@ -43,6 +44,20 @@ struct audit_entry {
 /* The leaf hash of an entry (audit-leaf.c describes the bytes). -BARRA_EINVAL for a type or
  * record of a size the format cannot hold. */
 int audit_entry_leaf_hash(const struct audit_entry *e, uint8_t out[MERKLE_HASH]);
+
+/* Entries whose leaf hashes are computed together (verification hashes sixteen at once). */
+struct audit_leaf_batch {
+    size_t n;
+    struct audit_entry entry[SHA256_LANES]; /* copies: type and record point into buf */
+    uint8_t *buf[SHA256_LANES];             /* the bytes each leaf hashes */
+    size_t cap[SHA256_LANES], len[SHA256_LANES];
+    uint8_t leaf[SHA256_LANES][MERKLE_HASH]; /* after audit_leaf_batch_hash() */
+};
+/* Adds a copy of e (n < SHA256_LANES). -BARRA_EINVAL for an entry the format cannot hold,
+ * -BARRA_ENOMEM. */
+int audit_leaf_batch_add(struct audit_leaf_batch *b, const struct audit_entry *e);
+void audit_leaf_batch_hash(struct audit_leaf_batch *b);
+void audit_leaf_batch_free(struct audit_leaf_batch *b);
 void audit_payload_digest(const uint8_t salt[AUDIT_SALT], const void *payload, size_t len,
                           uint8_t out[32]);
 

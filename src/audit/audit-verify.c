@@ -153,9 +153,109 @@ static int note_entry(struct verifier *v, const struct audit_entry *e)
     return 0;
 }
 
-/* One pass over the leaves: each recomputed from its entry (pruned ones taken as kept), appended
- * to the tree's right edge, every stored subtree hash compared as it completes, and each
- * checkpoint's root compared when the tree reaches its size. Memory stays constant. */
+/* The right edge of the tree being rebuilt, and the next checkpoint root to hold it against. */
+struct tree_walk {
+    struct merkle_edge edge;
+    size_t next_root;
+};
+
+/* Appends a leaf: every stored subtree hash it completes is compared, and each checkpoint's root
+ * once the tree reaches its size. */
+static int walk_leaf(struct verifier *v, struct tree_walk *w, const uint8_t leaf[MERKLE_HASH])
+{
+    int r = merkle_edge_append(&w->edge, leaf, check_stored_node, v);
+    for (; r == 0 && w->next_root < v->nroots && v->roots[w->next_root].size == w->edge.size;
+         w->next_root++) {
+        uint8_t root[MERKLE_HASH];
+        merkle_edge_root(&w->edge, root);
+        if (memcmp(root, v->roots[w->next_root].root, MERKLE_HASH) != 0) {
+            r = tampered(v,
+                         "%s (size %llu) does not match the log's tree of that size: its "
+                         "history was rewritten or forked",
+                         v->roots[w->next_root].where, (unsigned long long)w->edge.size);
+        }
+    }
+    return r;
+}
+
+static int leaf_mismatch(struct verifier *v, uint64_t i)
+{
+    return tampered(v, "entry %llu does not match its leaf hash: the entry or the hash was altered",
+                    (unsigned long long)i);
+}
+
+/* Adds entry i, the row `entries` is on (erc: its last step), to the batch, with the leaf hash
+ * stored beside it. A row that is missing, out of place or malformed is named instead. */
+static int batch_row(struct verifier *v, sqlite3_stmt *entries, int erc, uint64_t i,
+                     struct audit_leaf_batch *b, uint8_t stored[][MERKLE_HASH])
+{
+    if (erc != SQLITE_ROW || (uint64_t)sqlite3_column_int64(entries, 0) != i) {
+        return tampered(v, "entry %llu is missing (the log was cut or rows were deleted)",
+                        (unsigned long long)i);
+    }
+    struct audit_entry e = {
+        .seq = i,
+        .time_ns = sqlite3_column_int64(entries, 1),
+        .type = (const char *)sqlite3_column_text(entries, 2),
+        .type_len = (size_t)sqlite3_column_bytes(entries, 2),
+        .record = sqlite3_column_blob(entries, 3),
+        .record_len = (size_t)sqlite3_column_bytes(entries, 3),
+        .has_payload = sqlite3_column_type(entries, 4) != SQLITE_NULL,
+    };
+    if (e.has_payload) {
+        if (sqlite3_column_bytes(entries, 4) != 32) {
+            return tampered(v, "entry %llu: its payload digest is malformed",
+                            (unsigned long long)i);
+        }
+        memcpy(e.payload_digest, sqlite3_column_blob(entries, 4), 32);
+    }
+    /* A NULL where text should be (a damaged or hostile file): taken as empty, so it fails its
+     * leaf hash instead of being read through a null pointer. */
+    if (e.record == NULL) {
+        e.record = "";
+    }
+    if (e.type == NULL) {
+        e.type = "";
+        e.type_len = 0;
+    }
+    if (sqlite3_column_bytes(entries, 5) != MERKLE_HASH) {
+        return leaf_mismatch(v, i);
+    }
+    memcpy(stored[b->n], sqlite3_column_blob(entries, 5), MERKLE_HASH);
+    int r = audit_leaf_batch_add(b, &e);
+    if (r == -BARRA_ENOMEM) {
+        return fail(v, r, "out of memory");
+    }
+    return r < 0 ? leaf_mismatch(v, i) : 0;
+}
+
+/* The batch's entries in order: each leaf hash against the stored one, then into the tree. */
+static int check_batch(struct verifier *v, struct tree_walk *w, struct audit_leaf_batch *b,
+                       uint8_t stored[][MERKLE_HASH], int64_t *last_time)
+{
+    audit_leaf_batch_hash(b);
+    int r = 0;
+    for (size_t k = 0; r == 0 && k < b->n; k++) {
+        const struct audit_entry *e = &b->entry[k];
+        if (memcmp(b->leaf[k], stored[k], MERKLE_HASH) != 0) {
+            return leaf_mismatch(v, e->seq);
+        }
+        if ((r = note_entry(v, e)) < 0) {
+            return r;
+        }
+        if (e->time_ns < *last_time) {
+            v->report->clock_steps_back++;
+        }
+        *last_time = e->time_ns;
+        r = walk_leaf(v, w, b->leaf[k]);
+    }
+    return r;
+}
+
+/* One pass over the leaves: the pruned ones as kept, the others recomputed from their entries
+ * sixteen at a time, each appended to the tree's right edge, every stored subtree hash compared
+ * as it completes, and each checkpoint's root compared when the tree reaches its size. Memory
+ * stays constant. */
 static int check_tree(struct verifier *v)
 {
     sqlite3_stmt *pruned = NULL, *entries = NULL;
@@ -169,90 +269,40 @@ static int check_tree(struct verifier *v)
     if (v->nroots > 1) {
         qsort(v->roots, v->nroots, sizeof(*v->roots), cmp_root);
     }
-    size_t next_root = 0;
-    struct merkle_edge edge;
-    memset(&edge, 0, sizeof(edge));
-    int erc = SQLITE_DONE;
-    if (r == 0) {
-        erc = sqlite3_step(entries);
-    }
-    int64_t last_time = INT64_MIN;
-    for (uint64_t i = 0; r == 0 && i < v->size; i++) {
-        uint8_t leaf[MERKLE_HASH];
-        if (i < v->min_index) {
-            if (sqlite3_step(pruned) != SQLITE_ROW ||
-                (uint64_t)sqlite3_column_int64(pruned, 0) != i ||
-                sqlite3_column_bytes(pruned, 1) != MERKLE_HASH) {
-                r = tampered(v, "the hash kept for pruned entry %llu is missing",
-                             (unsigned long long)i);
-                break;
-            }
-            memcpy(leaf, sqlite3_column_blob(pruned, 1), MERKLE_HASH);
-        } else {
-            if (erc != SQLITE_ROW || (uint64_t)sqlite3_column_int64(entries, 0) != i) {
-                r = tampered(v, "entry %llu is missing (the log was cut or rows were deleted)",
-                             (unsigned long long)i);
-                break;
-            }
-            struct audit_entry e = {
-                .seq = i,
-                .time_ns = sqlite3_column_int64(entries, 1),
-                .type = (const char *)sqlite3_column_text(entries, 2),
-                .type_len = (size_t)sqlite3_column_bytes(entries, 2),
-                .record = sqlite3_column_blob(entries, 3),
-                .record_len = (size_t)sqlite3_column_bytes(entries, 3),
-                .has_payload = sqlite3_column_type(entries, 4) != SQLITE_NULL,
-            };
-            if (e.has_payload) {
-                if (sqlite3_column_bytes(entries, 4) != 32) {
-                    r = tampered(v, "entry %llu: its payload digest is malformed",
-                                 (unsigned long long)i);
-                    break;
-                }
-                memcpy(e.payload_digest, sqlite3_column_blob(entries, 4), 32);
-            }
-            /* A NULL where text should be (a damaged or hostile file): hashed as empty, so it
-             * fails its leaf hash instead of being read through a null pointer. */
-            if (e.record == NULL) {
-                e.record = "";
-            }
-            if (e.type == NULL) {
-                e.type = "";
-                e.type_len = 0;
-            }
-            if (audit_entry_leaf_hash(&e, leaf) < 0 ||
-                sqlite3_column_bytes(entries, 5) != MERKLE_HASH ||
-                memcmp(leaf, sqlite3_column_blob(entries, 5), MERKLE_HASH) != 0) {
-                r = tampered(v,
-                             "entry %llu does not match its leaf hash: the entry or the hash "
-                             "was altered",
-                             (unsigned long long)i);
-                break;
-            }
-            if ((r = note_entry(v, &e)) < 0) {
-                break;
-            }
-            if (e.time_ns < last_time) {
-                v->report->clock_steps_back++;
-            }
-            last_time = e.time_ns;
-            erc = sqlite3_step(entries);
-        }
-        if ((r = merkle_edge_append(&edge, leaf, check_stored_node, v)) < 0) {
+    struct tree_walk w;
+    memset(&w, 0, sizeof(w));
+    uint64_t i = 0;
+    for (; r == 0 && i < v->size && i < v->min_index; i++) {
+        if (sqlite3_step(pruned) != SQLITE_ROW || (uint64_t)sqlite3_column_int64(pruned, 0) != i ||
+            sqlite3_column_bytes(pruned, 1) != MERKLE_HASH) {
+            r = tampered(v, "the hash kept for pruned entry %llu is missing",
+                         (unsigned long long)i);
             break;
         }
-        for (; next_root < v->nroots && v->roots[next_root].size == edge.size; next_root++) {
-            uint8_t root[MERKLE_HASH];
-            merkle_edge_root(&edge, root);
-            if (memcmp(root, v->roots[next_root].root, MERKLE_HASH) != 0) {
-                r = tampered(v,
-                             "%s (size %llu) does not match the log's tree of that size: its "
-                             "history was rewritten or forked",
-                             v->roots[next_root].where, (unsigned long long)edge.size);
-                break;
-            }
+        uint8_t leaf[MERKLE_HASH];
+        memcpy(leaf, sqlite3_column_blob(pruned, 1), MERKLE_HASH);
+        r = walk_leaf(v, &w, leaf);
+    }
+    int erc = r == 0 ? sqlite3_step(entries) : SQLITE_DONE;
+    struct audit_leaf_batch batch;
+    memset(&batch, 0, sizeof(batch));
+    uint8_t stored[SHA256_LANES][MERKLE_HASH];
+    int64_t last_time = INT64_MIN;
+    while (r == 0 && i < v->size) {
+        /* A row that cannot join the batch is named once the entries before it hold. */
+        int row = 0;
+        batch.n = 0;
+        while (batch.n < SHA256_LANES && i + batch.n < v->size &&
+               (row = batch_row(v, entries, erc, i + batch.n, &batch, stored)) == 0) {
+            erc = sqlite3_step(entries);
+        }
+        r = check_batch(v, &w, &batch, stored, &last_time);
+        i += batch.n;
+        if (r == 0) {
+            r = row;
         }
     }
+    audit_leaf_batch_free(&batch);
     if (r == 0 && v->min_index <= v->size && sqlite3_step(pruned) == SQLITE_ROW) {
         r = tampered(v, "a leaf hash is kept for an entry that was not pruned");
     }
@@ -260,11 +310,12 @@ static int check_tree(struct verifier *v)
         r = tampered(v, "entry %lld is outside the tree (the entries were reordered or renumbered)",
                      (long long)sqlite3_column_int64(entries, 0));
     }
-    uint64_t stored = 0;
-    if (r == 0 && (r = count_rows(v, "SELECT count(*) FROM nodes WHERE level > 0", &stored)) == 0 &&
-        stored != v->stored_nodes) {
+    uint64_t stored_nodes = 0;
+    if (r == 0 &&
+        (r = count_rows(v, "SELECT count(*) FROM nodes WHERE level > 0", &stored_nodes)) == 0 &&
+        stored_nodes != v->stored_nodes) {
         r = tampered(v, "the log holds %llu tree hashes its entries do not make",
-                     (unsigned long long)(stored - v->stored_nodes));
+                     (unsigned long long)(stored_nodes - v->stored_nodes));
     }
     (void)sqlite3_finalize(pruned);
     (void)sqlite3_finalize(entries);

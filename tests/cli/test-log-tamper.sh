@@ -43,6 +43,16 @@ sql "$T/b" "DELETE FROM entries WHERE seq = 7;"
 expect_status 1 "$BARRA" log verify --log "$T/b"
 expect_grep "$T/out" 'FAILED: entry 7 is missing'
 
+# 2b. Two faults among the sixteen entries hashed together: the first one is named.
+cp -r "$L" "$T/b2"
+sql "$T/b2" "UPDATE entries SET record = replace(record, 'allow', 'block') WHERE seq = 21;
+    DELETE FROM entries WHERE seq = 26; UPDATE entries SET leaf = zeroblob(32) WHERE seq = 30;"
+expect_status 1 "$BARRA" log verify --log "$T/b2"
+expect_grep "$T/out" 'FAILED: entry 21 does not match its leaf hash'
+sql "$T/b2" "UPDATE entries SET record = replace(record, 'block', 'allow') WHERE seq = 21;"
+expect_status 1 "$BARRA" log verify --log "$T/b2"
+expect_grep "$T/out" 'FAILED: entry 26 is missing'
+
 # 3. A truncated log, its own checkpoints truncated too: only the trusted checkpoint catches it.
 cp -r "$L" "$T/c"
 sql "$T/c" "DELETE FROM entries WHERE seq >= 200; DELETE FROM nodes WHERE (idx + 1) * (1 << level) > 200;
