@@ -61,6 +61,7 @@ struct output {
     const struct input_list *inputs;
     barra_detector_t *det;
     size_t ntypes;
+    const char **type_names; /* the detector's own strings, which findings point to */
     pthread_mutex_t lock;
     pthread_mutex_t stderr_lock;
     struct file_result **files;
@@ -92,9 +93,14 @@ struct output *output_new(const struct scan_options *opts, const struct input_li
     o->files = calloc(inputs->n ? inputs->n : 1, sizeof(*o->files));
     o->summaries = calloc(inputs->n ? inputs->n : 1, sizeof(*o->summaries));
     o->total_counts = calloc(o->ntypes ? o->ntypes : 1, sizeof(uint64_t));
-    if (o->files == NULL || o->summaries == NULL || o->total_counts == NULL) {
+    o->type_names = calloc(o->ntypes ? o->ntypes : 1, sizeof(*o->type_names));
+    if (o->files == NULL || o->summaries == NULL || o->total_counts == NULL ||
+        o->type_names == NULL) {
         output_free(o);
         return NULL;
+    }
+    for (size_t i = 0; i < o->ntypes; i++) {
+        o->type_names[i] = barra_detector_type_name(det, i);
     }
     pthread_mutex_init(&o->lock, NULL);
     pthread_mutex_init(&o->stderr_lock, NULL);
@@ -139,6 +145,7 @@ void output_free(struct output *o)
     free(o->files);
     free(o->summaries);
     free(o->total_counts);
+    free(o->type_names);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->stderr_lock);
     free(o);
@@ -249,12 +256,12 @@ static size_t type_index(const struct output *o, const char *type)
 {
     /* Type names are the detector's own strings: compare pointers, then (defensively) text. */
     for (size_t i = 0; i < o->ntypes; i++) {
-        if (barra_detector_type_name(o->det, i) == type) {
+        if (o->type_names[i] == type) {
             return i;
         }
     }
     for (size_t i = 0; i < o->ntypes; i++) {
-        if (strcmp(barra_detector_type_name(o->det, i), type) == 0) {
+        if (strcmp(o->type_names[i], type) == 0) {
             return i;
         }
     }

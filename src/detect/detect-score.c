@@ -47,19 +47,29 @@ struct around {
     uint32_t next_start;  /* start of the next candidate of any type after it, or MAX */
 };
 
+/* The bytes a clause mark can end with: the ASCII marks and the last bytes of the full-width and
+ * ideographic ones. Most bytes are none of these, and are passed over with one look-up. */
+static const bool mark_last_byte[256] = {
+    [','] = true,  [';'] = true,  ['!'] = true,  ['?'] = true,  [0x81] = true,
+    [0x82] = true, [0x8C] = true, [0x9B] = true, [0x9F] = true,
+};
+
 /* The clause mark that ends at buf[i] (ASCII , ; ! ? or the full-width and ideographic ones), as
  * 1 (comma-like) or 2 (ends a sentence); 0 if none. Sets *ret_len to its length. */
-static int clause_mark_ending_at(const uint8_t *buf, size_t i, size_t lo, size_t *ret_len)
+static inline int clause_mark_ending_at(const uint8_t *buf, size_t i, size_t lo, size_t *ret_len)
 {
     uint8_t b = buf[i];
     *ret_len = 1;
+    if (!mark_last_byte[b]) {
+        return 0;
+    }
     if (b == ',') {
         return 1;
     }
     if (b == ';' || b == '!' || b == '?') {
         return 2;
     }
-    if (b < 0x80 || i < lo + 2) {
+    if (i < lo + 2) {
         return 0;
     }
     *ret_len = 3;
@@ -298,10 +308,15 @@ void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
     if (!sorted) {
         qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
     }
+    /* Candidates come in order of start, hits in order of end: the first hit that can count
+     * for a candidate only moves forward. */
+    size_t first = 0;
     for (size_t i = 0; i < s->ncands; i++) {
         struct det_cand *c = &s->cands[i];
         size_t from = c->start > sc->before ? c->start - sc->before : 0;
-        size_t first = first_hit_ending_at_or_after(s, from);
+        while (first < s->nhits && s->hits[first].end < from) {
+            first++;
+        }
         /* The marks matter only between the candidate and its keywords: look no farther. */
         uint32_t lo = c->start, hi = c->end;
         for (size_t h = first; h < s->nhits && s->hits[h].start <= c->end + sc->after; h++) {
@@ -394,21 +409,19 @@ static bool overlaps_chosen(const struct det_cand *cands, size_t n, uint32_t sta
     return false;
 }
 
-/* Greedy by score: the best interpretation of each stretch of text wins, ties to the longer span
+/* Greedy by score among cands[from, to): the best interpretation wins, ties to the longer span
  * and then to the type listed first. */
-static int choose_identifiers(struct barra_scanner *s)
+static int choose_among(struct barra_scanner *s, size_t from, size_t to)
 {
-    size_t n = s->ncands;
-    if (n == 0) {
-        return 0;
-    }
-    uint32_t *order = barra_reallocarray(NULL, n, sizeof(uint32_t));
-    if (order == NULL) {
+    uint32_t local[64], *order = local;
+    size_t n = to - from;
+    if (n > sizeof(local) / sizeof(local[0]) &&
+        (order = barra_reallocarray(NULL, n, sizeof(uint32_t))) == NULL) {
         return -BARRA_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        order[i] = (uint32_t)i;
-        s->cands[i].chosen = false;
+        order[i] = (uint32_t)(from + i);
+        s->cands[from + i].chosen = false;
     }
     qsort_r(order, n, sizeof(uint32_t), cmp_by_score, s);
     for (size_t k = 0; k < n; k++) {
@@ -416,11 +429,34 @@ static int choose_identifiers(struct barra_scanner *s)
         if (c->score < s->min_score) {
             break;
         }
-        if (!overlaps_chosen(s->cands, n, c->start, c->end)) {
+        if (!overlaps_chosen(s->cands + from, n, c->start, c->end)) {
             c->chosen = true;
         }
     }
-    barra_free(order);
+    if (order != local) {
+        barra_free(order);
+    }
+    return 0;
+}
+
+/* Only overlapping candidates compete, so the greedy choice is made within each run of them
+ * (most runs are a single candidate) instead of over a sort of them all: the same choice. */
+static int choose_identifiers(struct barra_scanner *s)
+{
+    for (size_t i = 0, j; i < s->ncands; i = j) {
+        uint32_t reach = s->cands[i].end;
+        for (j = i + 1; j < s->ncands && s->cands[j].start < reach; j++) {
+            reach = s->cands[j].end > reach ? s->cands[j].end : reach;
+        }
+        if (j == i + 1) {
+            s->cands[i].chosen = s->cands[i].score >= s->min_score;
+            continue;
+        }
+        int r = choose_among(s, i, j);
+        if (r < 0) {
+            return r;
+        }
+    }
     return 0;
 }
 
