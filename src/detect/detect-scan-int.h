@@ -73,6 +73,7 @@ struct barra_scanner {
     size_t nlabel, caplabel;
     struct det_cand *cands;
     size_t ncands, capcands;
+    size_t nident; /* cands[0, nident) are identifiers, in order of start; terms follow */
     struct det_trigger *trigs;
     size_t ntrigs, captrigs;
     struct det_region *regions;

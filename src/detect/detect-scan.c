@@ -144,29 +144,51 @@ static int cmp_emit(const void *a, const void *b, void *ctx)
     return (int)x->type - (int)y->type;
 }
 
+static bool owned_choice(const struct det_cand *c, const struct det_window *w)
+{
+    return c->chosen && c->start >= w->own_from && c->start < w->own_to;
+}
+
 static int emit(barra_scanner_t *s, const struct det_window *w, uint64_t base, barra_finding_fn fn,
                 void *ud)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->ncands; i++) {
-        const struct det_cand *c = &s->cands[i];
-        n += c->chosen && c->start >= w->own_from && c->start < w->own_to;
+        n += owned_choice(&s->cands[i], w);
     }
     if (n == 0) {
         return 0;
     }
-    uint32_t *order = barra_reallocarray(NULL, n, sizeof(uint32_t));
+    /* Identifiers (cands[0, nident)) are in order of start already; terms follow in the order
+     * of their ends. Both are put in one order by a merge, not a sort of them all. */
+    uint32_t *order = barra_reallocarray(NULL, 2 * n, sizeof(uint32_t)), *terms;
     if (order == NULL) {
         return -BARRA_ENOMEM;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < s->ncands; i++) {
-        const struct det_cand *c = &s->cands[i];
-        if (c->chosen && c->start >= w->own_from && c->start < w->own_to) {
-            order[k++] = (uint32_t)i;
+    size_t nid = 0, nterms = 0;
+    for (size_t i = 0; i < s->nident; i++) {
+        if (owned_choice(&s->cands[i], w)) {
+            order[n + nid++] = (uint32_t)i;
         }
     }
-    qsort_r(order, n, sizeof(uint32_t), cmp_emit, s->cands);
+    terms = order + n + nid;
+    for (size_t i = s->nident; i < s->ncands; i++) {
+        if (owned_choice(&s->cands[i], w)) {
+            terms[nterms++] = (uint32_t)i;
+        }
+    }
+    bool sorted = true;
+    for (size_t i = 1; i < nterms && sorted; i++) {
+        sorted = cmp_emit(&terms[i - 1], &terms[i], s->cands) <= 0;
+    }
+    if (!sorted) {
+        qsort_r(terms, nterms, sizeof(uint32_t), cmp_emit, s->cands);
+    }
+    const uint32_t *ids = order + n;
+    for (size_t i = 0, a = 0, b = 0; i < n; i++) {
+        bool take_id = b == nterms || (a < nid && cmp_emit(&ids[a], &terms[b], s->cands) <= 0);
+        order[i] = take_id ? ids[a++] : terms[b++];
+    }
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++) {
         const struct det_cand *c = &s->cands[order[i]];

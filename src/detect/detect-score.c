@@ -423,7 +423,18 @@ static int choose_among(struct barra_scanner *s, size_t from, size_t to)
         order[i] = (uint32_t)(from + i);
         s->cands[from + i].chosen = false;
     }
-    qsort_r(order, n, sizeof(uint32_t), cmp_by_score, s);
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = order[i];
+            size_t j = i;
+            for (; j > 0 && cmp_by_score(&x, &order[j - 1], s) < 0; j--) {
+                order[j] = order[j - 1];
+            }
+            order[j] = x;
+        }
+    } else {
+        qsort_r(order, n, sizeof(uint32_t), cmp_by_score, s);
+    }
     for (size_t k = 0; k < n; k++) {
         struct det_cand *c = &s->cands[order[k]];
         if (c->score < s->min_score) {
@@ -571,7 +582,7 @@ static bool labels_chosen(const struct barra_scanner *s, const uint8_t *buf, siz
 static int add_terms(struct barra_scanner *s, const uint8_t *buf)
 {
     const struct det_catalog *cat = s->cat;
-    size_t nident = s->ncands;
+    size_t nident = s->nident = s->ncands;
     for (size_t i = 0; i < s->nhits; i++) {
         const struct det_hit *h = &s->hits[i];
         const struct det_keyword *k = &cat->keywords[h->kw];
