@@ -980,6 +980,32 @@ static int merge_hits(struct barra_scanner *s, size_t nglobal)
  * matter: around the candidates and around strong terms. The regions are merged and widened by the
  * longest literal so that no keyword is cut at a region's edge. Candidates are in no particular
  * order here, so their regions are sorted first. */
+static void sort_regions(struct det_region *r, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (r[i].lo < r[i - 1].lo) {
+            qsort(r, n, sizeof(*r), cmp_region);
+            return;
+        }
+    }
+}
+
+/* Two lists of regions, each in order of start, read as one. */
+struct region_pair {
+    const struct det_region *a;
+    size_t na, ia;
+    const struct det_region *b;
+    size_t nb, ib;
+};
+
+static const struct det_region *next_region(struct region_pair *p)
+{
+    if (p->ia < p->na && (p->ib == p->nb || p->a[p->ia].lo <= p->b[p->ib].lo)) {
+        return &p->a[p->ia++];
+    }
+    return p->ib < p->nb ? &p->b[p->ib++] : NULL;
+}
+
 static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
 {
     const struct det_catalog *c = s->cat;
@@ -1005,20 +1031,24 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
         size_t lo = s->hits[i].start, hi = (size_t)s->hits[i].end + reach;
         s->regions[k++] = (struct det_region){lo > reach ? lo - reach : 0, hi};
     }
-    qsort(s->regions, k, sizeof(*s->regions), cmp_region);
-    size_t cur_lo = s->regions[0].lo, cur_hi = s->regions[0].hi;
-    for (size_t i = 1; r == 0 && i <= k; i++) {
-        if (i < k && s->regions[i].lo <= cur_hi) {
-            if (s->regions[i].hi > cur_hi) {
-                cur_hi = s->regions[i].hi;
-            }
+    /* Each kind is in order of start or nearly so: put each in order, then merge the two. */
+    struct region_pair rp = {s->regions, s->ncands, 0, s->regions + s->ncands, nglobal, 0};
+    sort_regions(s->regions, s->ncands);
+    sort_regions(s->regions + s->ncands, nglobal);
+    const struct det_region *g = next_region(&rp);
+    size_t cur_lo = g->lo, cur_hi = g->hi;
+    while (r == 0) {
+        g = next_region(&rp);
+        if (g && g->lo <= cur_hi) {
+            cur_hi = g->hi > cur_hi ? g->hi : cur_hi;
             continue;
         }
         r = hs_pass(s, DET_DB_LOCAL, w->buf, cur_lo, cur_hi < w->len ? cur_hi : w->len, 0, false);
-        if (i < k) {
-            cur_lo = s->regions[i].lo;
-            cur_hi = s->regions[i].hi;
+        if (g == NULL) {
+            break;
         }
+        cur_lo = g->lo;
+        cur_hi = g->hi;
     }
     if (r == 0 && s->nhits > nglobal) {
         r = merge_hits(s, nglobal);
