@@ -427,6 +427,9 @@ static bool context_near(const struct barra_scanner *s, uint16_t type, size_t st
                 break;
             }
             const struct det_keyword *k = &c->keywords[hits[i].kw];
+            if (!(k->context_types & det_type_bit(type))) {
+                continue;
+            }
             for (uint32_t r = 0; r < k->nrefs; r++) {
                 const struct det_keyword_ref *ref = &c->refs_list[k->first_ref + r];
                 if (ref->type == type && ref->role == DET_ROLE_CONTEXT) {
@@ -980,10 +983,20 @@ static int merge_hits(struct barra_scanner *s, size_t nglobal)
  * matter: around the candidates and around strong terms. The regions are merged and widened by the
  * longest literal so that no keyword is cut at a region's edge. Candidates are in no particular
  * order here, so their regions are sorted first. */
+/* Regions come nearly in order (a region starts before the previous one only when its word or
+ * value is longer): insertion sort, unless the input makes it move too much. */
 static void sort_regions(struct det_region *r, size_t n)
 {
+    size_t moves = 0;
     for (size_t i = 1; i < n; i++) {
-        if (r[i].lo < r[i - 1].lo) {
+        struct det_region x = r[i];
+        size_t j = i;
+        for (; j > 0 && r[j - 1].lo > x.lo; j--) {
+            r[j] = r[j - 1];
+        }
+        r[j] = x;
+        moves += i - j;
+        if (moves > 8 * n) {
             qsort(r, n, sizeof(*r), cmp_region);
             return;
         }

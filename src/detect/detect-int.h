@@ -82,7 +82,16 @@ struct det_keyword {
     uint32_t first_ref; /* refs[first_ref .. first_ref + nrefs) */
     uint16_t nrefs;
     uint8_t flags; /* enum det_keyword_flags */
+    /* Derived, not stored: bit (type % 64) for each type the word is context for, and for each
+     * type it is context or a lowering word for. A clear bit lets a hit be passed over without
+     * reading its refs. */
+    uint64_t context_types, scoring_types;
 };
+
+static inline uint64_t det_type_bit(uint16_t type)
+{
+    return (uint64_t)1 << (type & 63);
+}
 
 enum det_side {
     DET_SIDE_BEFORE = 1u << 0, /* the word counts when it precedes the value ("订单号 123") */

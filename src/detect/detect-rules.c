@@ -756,6 +756,17 @@ void det_catalog_derive(struct det_catalog *c)
 {
     c->max_local_keyword = 0;
     for (uint32_t i = 0; i < c->nkeywords; i++) {
+        struct det_keyword *k = &c->keywords[i];
+        k->context_types = k->scoring_types = 0;
+        for (uint32_t r = 0; r < k->nrefs; r++) {
+            const struct det_keyword_ref *ref = &c->refs_list[k->first_ref + r];
+            if (ref->role == DET_ROLE_CONTEXT) {
+                k->context_types |= det_type_bit(ref->type);
+            }
+            if (ref->role == DET_ROLE_CONTEXT || ref->role == DET_ROLE_NEGATIVE) {
+                k->scoring_types |= det_type_bit(ref->type);
+            }
+        }
         if (!(c->keywords[i].flags & DET_KW_GLOBAL) && c->keywords[i].len > c->max_local_keyword) {
             c->max_local_keyword = c->keywords[i].len;
         }

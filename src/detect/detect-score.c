@@ -269,6 +269,9 @@ static void apply_hit(const struct barra_scanner *s, const uint8_t *buf, size_t 
 {
     const struct det_catalog *cat = s->cat;
     const struct det_keyword *k = &cat->keywords[h->kw];
+    if (!(k->scoring_types & det_type_bit(c->type))) {
+        return;
+    }
     for (uint32_t r = 0; r < k->nrefs; r++) {
         const struct det_keyword_ref *ref = &cat->refs_list[k->first_ref + r];
         if (ref->type != c->type ||
