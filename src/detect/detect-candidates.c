@@ -64,6 +64,67 @@ static int grow_array(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+static int cmp_cand_start(const struct det_cand *x, const struct det_cand *y)
+{
+    if (x->start != y->start) {
+        return x->start < y->start ? -1 : 1;
+    }
+    if (x->end != y->end) {
+        return x->end < y->end ? -1 : 1;
+    }
+    return (int)x->type - (int)y->type;
+}
+
+/* The end of the run of candidates in order that begins at i. */
+static size_t run_end(const struct det_cand *c, size_t i, size_t n)
+{
+    for (i++; i < n && cmp_cand_start(&c[i - 1], &c[i]) <= 0; i++) {
+    }
+    return i;
+}
+
+static void merge_runs(const struct det_cand *a, size_t na, const struct det_cand *b, size_t nb,
+                       struct det_cand *out)
+{
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb) {
+        out[k++] = cmp_cand_start(&b[j], &a[i]) < 0 ? b[j++] : a[i++];
+    }
+    while (i < na) {
+        out[k++] = a[i++];
+    }
+    while (j < nb) {
+        out[k++] = b[j++];
+    }
+}
+
+int det_sort_candidates(struct barra_scanner *s)
+{
+    size_t n = s->ncands;
+    if (run_end(s->cands, 0, n) >= n) {
+        return 0;
+    }
+    int r = grow_array((void **)&s->cands_spare, &s->capcands_spare, n, sizeof(*s->cands));
+    if (r < 0) {
+        return r;
+    }
+    for (size_t runs = 0; runs != 1;) {
+        runs = 0;
+        for (size_t i = 0, mid, end; i < n; i = end, runs++) {
+            mid = run_end(s->cands, i, n);
+            end = mid < n ? run_end(s->cands, mid, n) : n;
+            merge_runs(s->cands + i, mid - i, s->cands + mid, end - mid, s->cands_spare + i);
+        }
+        struct det_cand *t = s->cands;
+        size_t cap = s->capcands;
+        s->cands = s->cands_spare;
+        s->capcands = s->capcands_spare;
+        s->cands_spare = t;
+        s->capcands_spare = cap;
+    }
+    return 0;
+}
+
 int det_cand_push(struct barra_scanner *s, const struct det_cand *c)
 {
     int r = grow_array((void **)&s->cands, &s->capcands, s->ncands + 1, sizeof(*s->cands));
@@ -1121,6 +1182,7 @@ int det_find_candidates(struct barra_scanner *s, const struct det_window *w)
             break;
         }
     }
+    r = r ? r : det_sort_candidates(s);
     r = r ? r : find_local_hits(s, w);
     if (r == 0) {
         drop_uncontexted(s);

@@ -74,6 +74,8 @@ struct barra_scanner {
     struct det_cand *cands;
     size_t ncands, capcands;
     size_t nident; /* cands[0, nident) are identifiers, in order of start; terms follow */
+    struct det_cand *cands_spare; /* where det_sort_candidates() merges to */
+    size_t capcands_spare;
     struct det_trigger *trigs;
     size_t ntrigs, captrigs;
     struct det_region *regions;
@@ -127,9 +129,13 @@ static inline size_t det_first_hit_ending_at_or_after(const struct det_hit *hits
 /* detect-candidates.c: keyword hits, then candidates from digits, '@' and trigger keywords. */
 int det_find_hits(struct barra_scanner *s, const struct det_window *w);
 int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len);
+/* Leaves the candidates in order (det_sort_candidates). */
 int det_find_candidates(struct barra_scanner *s, const struct det_window *w);
+/* Puts the candidates in order of start, then end, then type (stable). */
+int det_sort_candidates(struct barra_scanner *s);
 
-/* detect-score.c: context scores, then the best non-overlapping findings and the terms. */
+/* detect-score.c: context scores, then the best non-overlapping findings and the terms. The
+ * candidates must be in order, as det_find_candidates() leaves them. */
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w);
 int det_choose_findings(struct barra_scanner *s, const struct det_window *w);
 

@@ -58,6 +58,7 @@ BARRA_EXPORT barra_scanner_t *barra_scanner_free(barra_scanner_t *s)
     barra_free(s->hits);
     barra_free(s->label_hits);
     barra_free(s->cands);
+    barra_free(s->cands_spare);
     barra_free(s->trigs);
     barra_free(s->regions);
     buf_done(&s->norm);

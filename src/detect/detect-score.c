@@ -11,18 +11,6 @@
 
 #include "core/banned.h"
 
-static int cmp_cand_start(const void *a, const void *b)
-{
-    const struct det_cand *x = a, *y = b;
-    if (x->start != y->start) {
-        return x->start < y->start ? -1 : 1;
-    }
-    if (x->end != y->end) {
-        return x->end < y->end ? -1 : 1;
-    }
-    return (int)x->type - (int)y->type;
-}
-
 static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t pos)
 {
     return det_first_hit_ending_at_or_after(s->hits, s->nhits, pos);
@@ -304,13 +292,6 @@ static void apply_hit(const struct barra_scanner *s, const uint8_t *buf, size_t 
 void det_score_candidates(struct barra_scanner *s, const struct det_window *w)
 {
     const struct det_scoring *sc = &s->cat->scoring;
-    bool sorted = true;
-    for (size_t i = 1; i < s->ncands && sorted; i++) {
-        sorted = cmp_cand_start(&s->cands[i - 1], &s->cands[i]) <= 0;
-    }
-    if (!sorted) {
-        qsort(s->cands, s->ncands, sizeof(*s->cands), cmp_cand_start);
-    }
     /* Candidates come in order of start, hits in order of end: the first hit that can count
      * for a candidate only moves forward. */
     size_t first = 0;
