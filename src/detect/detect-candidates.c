@@ -9,9 +9,8 @@
 
 #include "detect/detect-scan-int.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef DET_HAVE_AVX2_PATH
 #include <immintrin.h>
-#define DET_HAVE_AVX2_PATH 1
 #endif
 
 #include "core/alloc.h"
@@ -306,19 +305,6 @@ __attribute__((target("avx2"))) static inline uint32_t trigger_mask_avx2(const u
     return starts | (uint32_t)_mm256_movemask_epi8(other);
 }
 #endif
-
-static bool have_avx2(void)
-{
-#ifdef DET_HAVE_AVX2_PATH
-    static int cached = -1;
-    if (cached < 0) {
-        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return cached == 1;
-#else
-    return false;
-#endif
-}
 
 /* ---- boundaries ---- */
 
@@ -1000,7 +986,7 @@ static int collect_triggers(struct barra_scanner *s, const struct det_window *w,
     s->ntrigs = 0;
     size_t skip = from, pos = from;
 #ifdef DET_HAVE_AVX2_PATH
-    if (have_avx2()) {
+    if (det_have_avx2()) {
         int r = collect_avx2(s, w, from, to, &skip, &pos);
         if (r < 0) {
             return r;

@@ -102,6 +102,20 @@ struct barra_scanner {
     bool stats_final; /* stats belong to a finished stream: reset on the next feed */
 };
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DET_HAVE_AVX2_PATH 1
+#endif
+
+/* Whether the CPU runs the AVX2 versions of the byte loops. */
+static inline bool det_have_avx2(void)
+{
+#ifdef DET_HAVE_AVX2_PATH
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
+}
+
 /* What one window scan is about. */
 struct det_window {
     const uint8_t *buf;

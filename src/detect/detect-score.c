@@ -9,6 +9,10 @@
 #include "core/alloc.h"
 #include "detect/detect-scan-int.h"
 
+#ifdef DET_HAVE_AVX2_PATH
+#include <immintrin.h>
+#endif
+
 #include "core/banned.h"
 
 static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t pos)
@@ -71,6 +75,62 @@ static inline int clause_mark_ending_at(const uint8_t *buf, size_t i, size_t lo,
     return 0;
 }
 
+#ifdef DET_HAVE_AVX2_PATH
+/* Bit i set when p[i] is a byte a clause mark can end with (mark_last_byte), for 32 bytes. */
+__attribute__((target("avx2"))) static uint32_t mark_bytes_avx2(const uint8_t *p)
+{
+    static const uint8_t last[] = {',', ';', '!', '?', 0x81, 0x82, 0x8C, 0x9B, 0x9F};
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p), m = _mm256_setzero_si256();
+    for (size_t i = 0; i < sizeof(last); i++) {
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)last[i])));
+    }
+    return (uint32_t)_mm256_movemask_epi8(m);
+}
+#endif
+
+/* The last position in [lo, i) holding a byte a clause mark can end with, or SIZE_MAX. Marks are
+ * tens of bytes apart: 32 bytes are looked at together where the CPU can. */
+static size_t prev_mark_byte(const uint8_t *buf, size_t lo, size_t i)
+{
+#ifdef DET_HAVE_AVX2_PATH
+    if (det_have_avx2()) {
+        for (; i >= lo + 32; i -= 32) {
+            uint32_t m = mark_bytes_avx2(buf + i - 32);
+            if (m) {
+                return i - 32 + (size_t)(31 - __builtin_clz(m));
+            }
+        }
+    }
+#endif
+    while (i-- > lo) {
+        if (mark_last_byte[buf[i]]) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* The first position in [i, hi) holding such a byte, or SIZE_MAX. */
+static size_t next_mark_byte(const uint8_t *buf, size_t i, size_t hi)
+{
+#ifdef DET_HAVE_AVX2_PATH
+    if (det_have_avx2()) {
+        for (; i + 32 <= hi; i += 32) {
+            uint32_t m = mark_bytes_avx2(buf + i);
+            if (m) {
+                return i + (size_t)__builtin_ctz(m);
+            }
+        }
+    }
+#endif
+    for (; i < hi; i++) {
+        if (mark_last_byte[buf[i]]) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Finds the line and clause marks around c, looking back only as far as `lo` (the earliest keyword
  * that could count) and forward only to `hi`. */
 static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c, uint32_t lo,
@@ -84,7 +144,8 @@ static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c,
     p = memchr(buf + c->end, '\n', hi - c->end);
     a->nl_after = p ? (uint32_t)(p - buf) : UINT32_MAX;
     a->has_comma_before = a->has_sentence_before = false;
-    for (size_t i = c->start; i-- > lo && !a->has_sentence_before;) {
+    for (size_t i = c->start;
+         !a->has_sentence_before && (i = prev_mark_byte(buf, lo, i)) != SIZE_MAX;) {
         size_t n;
         int k = clause_mark_ending_at(buf, i, lo, &n);
         if (k && !a->has_comma_before) {
@@ -97,7 +158,8 @@ static void find_marks(const uint8_t *buf, size_t len, const struct det_cand *c,
         }
     }
     a->comma_after = a->sentence_after = UINT32_MAX;
-    for (size_t i = c->end; i < hi && a->sentence_after == UINT32_MAX; i++) {
+    for (size_t i = c->end;
+         a->sentence_after == UINT32_MAX && (i = next_mark_byte(buf, i, hi)) != SIZE_MAX; i++) {
         size_t n;
         int k = clause_mark_ending_at(buf, i, c->end, &n);
         if (k && a->comma_after == UINT32_MAX) {
