@@ -5,7 +5,10 @@
  * longest; a lane whose message has ended leaves its state alone (masked adds). */
 #include "config.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define SHA256_HAVE_AVX512_PATH 1
+#endif
 
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
@@ -15,6 +18,7 @@
 
 #include "core/banned.h"
 
+#ifdef SHA256_HAVE_AVX512_PATH
 #define AVX512 __attribute__((target("avx512f,avx512bw")))
 
 static const uint32_t round_constants[64] = {
@@ -189,6 +193,14 @@ AVX512 void sha256_lanes_avx512(const uint8_t *const msg[], const size_t len[], 
     }
 }
 
+#else
+void sha256_lanes_avx512(const uint8_t *const msg[], const size_t len[], size_t n,
+                         uint8_t out[][32])
+{
+    sha256_lanes_one_by_one(msg, len, n, out);
+}
+#endif
+
 void sha256_lanes_one_by_one(const uint8_t *const msg[], const size_t len[], size_t n,
                              uint8_t out[][32])
 {
@@ -202,7 +214,11 @@ void sha256_lanes_one_by_one(const uint8_t *const msg[], const size_t len[], siz
 
 bool sha256_lanes_vectorised(void)
 {
+#ifdef SHA256_HAVE_AVX512_PATH
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#else
+    return false;
+#endif
 }
 
 void sha256_lanes(const uint8_t *const msg[], const size_t len[], size_t n, uint8_t out[][32])
