@@ -220,10 +220,13 @@ static int cmp_region(const void *a, const void *b)
 /* Marks hits that lie inside a longer hit. Hits arrive in order of their end, so a hit that
  * contains hit i ends at or after it and starts no later; literals are short, so the search is
  * short too. */
-static void mark_shadowed(struct det_hit *hits, size_t n)
+static void mark_shadowed(struct det_hit *hits, size_t n, size_t longest)
 {
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = i + 1; j < n && hits[j].end < hits[i].end + 256; j++) {
+        /* A hit covering this one ends within the longest keyword of its start. */
+        size_t reach = hits[i].start + longest;
+        for (size_t j = i + 1; j < n && hits[j].end <= reach && hits[j].end < hits[i].end + 256;
+             j++) {
             if (hits[j].start <= hits[i].start && hits[j].end >= hits[i].end &&
                 hits[j].end - hits[j].start > hits[i].end - hits[i].start) {
                 hits[i].shadowed = true;
@@ -258,7 +261,7 @@ int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len)
         if (s->nlabel > 1) {
             qsort(s->label_hits, s->nlabel, sizeof(*s->label_hits), cmp_hit_end);
         }
-        mark_shadowed(s->label_hits, s->nlabel);
+        mark_shadowed(s->label_hits, s->nlabel, s->cat->max_keyword);
     }
     return r;
 }
@@ -853,13 +856,7 @@ static int on_at(struct barra_scanner *s, const struct det_window *w, size_t t, 
 
 static bool keyword_triggers(const struct det_catalog *c, uint32_t kw)
 {
-    const struct det_keyword *k = &c->keywords[kw];
-    for (uint32_t i = 0; i < k->nrefs; i++) {
-        if (c->refs_list[k->first_ref + i].role == DET_ROLE_TRIGGER) {
-            return true;
-        }
-    }
-    return false;
+    return c->keywords[kw].roles & (1u << DET_ROLE_TRIGGER);
 }
 
 /* Dates are looked for in the few characters after a trigger keyword ("出生日期：1990年3月7日",
@@ -1114,7 +1111,7 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
         r = merge_hits(s, nglobal);
     }
     if (r == 0) {
-        mark_shadowed(s->hits, s->nhits);
+        mark_shadowed(s->hits, s->nhits, s->cat->max_keyword);
     }
     return r;
 }

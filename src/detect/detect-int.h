@@ -86,6 +86,7 @@ struct det_keyword {
      * type it is context or a lowering word for. A clear bit lets a hit be passed over without
      * reading its refs. */
     uint64_t context_types, scoring_types;
+    uint8_t roles; /* derived: bit (1 << role) for each role the word has */
 };
 
 static inline uint64_t det_type_bit(uint16_t type)
@@ -150,6 +151,7 @@ struct det_catalog {
     struct det_keyword_ref *refs_list;
     int32_t email_pattern;      /* the pattern e-mail findings use, or -1 */
     uint32_t max_local_keyword; /* bytes of the longest keyword in the local database */
+    uint32_t max_keyword;       /* ... in either database */
     uint32_t nhints;
     struct det_domain_hint *hints;
     struct det_dfa digit_dfa;           /* patterns tried at digit runs */

@@ -754,12 +754,15 @@ static int build_one_hs(struct det_catalog *c, int which, struct barra_error *re
 
 void det_catalog_derive(struct det_catalog *c)
 {
-    c->max_local_keyword = 0;
+    c->max_local_keyword = c->max_keyword = 0;
     for (uint32_t i = 0; i < c->nkeywords; i++) {
         struct det_keyword *k = &c->keywords[i];
+        c->max_keyword = k->len > c->max_keyword ? k->len : c->max_keyword;
         k->context_types = k->scoring_types = 0;
+        k->roles = 0;
         for (uint32_t r = 0; r < k->nrefs; r++) {
             const struct det_keyword_ref *ref = &c->refs_list[k->first_ref + r];
+            k->roles |= (uint8_t)(1u << ref->role);
             if (ref->role == DET_ROLE_CONTEXT) {
                 k->context_types |= det_type_bit(ref->type);
             }

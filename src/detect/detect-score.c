@@ -519,13 +519,7 @@ static int choose_identifiers(struct barra_scanner *s)
 
 static bool hit_has_role(const struct det_catalog *cat, const struct det_hit *h, uint8_t role)
 {
-    const struct det_keyword *k = &cat->keywords[h->kw];
-    for (uint32_t r = 0; r < k->nrefs; r++) {
-        if (cat->refs_list[k->first_ref + r].role == role) {
-            return true;
-        }
-    }
-    return false;
+    return cat->keywords[h->kw].roles & (1u << role);
 }
 
 /* A term hit is dropped when a longer word covers it: a longer term or an exclusion ("人工智能"
@@ -632,6 +626,9 @@ static int add_terms(struct barra_scanner *s, const uint8_t *buf)
     for (size_t i = 0; i < s->nhits; i++) {
         const struct det_hit *h = &s->hits[i];
         const struct det_keyword *k = &cat->keywords[h->kw];
+        if (!(k->roles & (1u << DET_ROLE_TERM))) {
+            continue;
+        }
         for (uint32_t r = 0; r < k->nrefs; r++) {
             const struct det_keyword_ref *ref = &cat->refs_list[k->first_ref + r];
             if (ref->role != DET_ROLE_TERM) {
