@@ -74,6 +74,21 @@ BARRA_EXPORT int barra_audit_append_async(barra_audit_t *log, const char *type, 
                                           size_t payload_len, barra_audit_done_fn done,
                                           void *userdata, struct barra_error *reterr);
 
+/* How the group commit has gone since the log was opened: how often it committed, how many
+ * entries, and two histograms. Bucket i counts durations of at most barra_audit_bucket_ms(i)
+ * milliseconds and more than the bucket before it; the last bucket takes everything longer. */
+#define BARRA_AUDIT_BUCKETS 96
+struct barra_audit_stats {
+    uint64_t commits;
+    uint64_t entries;
+    uint64_t commit_ns_sum, wait_ns_sum;
+    uint64_t commit[BARRA_AUDIT_BUCKETS]; /* each commit, from its first write to its fsync */
+    uint64_t wait[BARRA_AUDIT_BUCKETS];   /* each entry, from queued to acknowledged */
+};
+BARRA_EXPORT void barra_audit_stats(barra_audit_t *log, struct barra_audit_stats *ret);
+/* 0.01 ms times 2^(i/4): 0.01 ms to about 140 s, each bound 19% above the one before. */
+BARRA_EXPORT double barra_audit_bucket_ms(size_t i);
+
 /* Why the log stopped accepting entries (a failed fsync, a full disk), or NULL while it works. */
 BARRA_EXPORT const char *barra_audit_failure(barra_audit_t *log);
 

@@ -166,6 +166,7 @@ struct barra_audit {
     uint64_t checkpoint_size;
     int64_t checkpoint_time_ns;
     struct audit_wal wal;
+    struct barra_audit_stats stats; /* guarded by lock */
 };
 
 int64_t audit_now_ns(void);

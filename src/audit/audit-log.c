@@ -33,6 +33,7 @@ struct audit_request {
      * calls `notify` once it is durable (or failed), then frees it. */
     barra_audit_done_fn notify;
     void *userdata;
+    int64_t queued_ns; /* monotonic, for the wait histogram */
 };
 
 int64_t (*audit_clock)(void);
@@ -225,15 +226,44 @@ static int write_checkpoint(barra_audit_t *log, char **ret_note)
 
 /* ---- the writer thread ---- */
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+BARRA_EXPORT double barra_audit_bucket_ms(size_t i)
+{
+    static const double quarter[4] = {1.0, 1.189207115002721, 1.414213562373095, 1.681792830507429};
+    i = i < BARRA_AUDIT_BUCKETS ? i : BARRA_AUDIT_BUCKETS - 1;
+    return 0.01 * (double)(1u << (i / 4)) * quarter[i % 4];
+}
+
+/* The bucket of a duration: the first whose bound it does not pass, starting from the power of
+ * two below it. */
+static size_t bucket_of(int64_t ns)
+{
+    uint64_t units = ns > 0 ? (uint64_t)ns / 10000 : 0; /* of 0.01 ms */
+    size_t i = units ? 4 * (size_t)(63 - __builtin_clzll(units)) : 0;
+    while (i + 1 < BARRA_AUDIT_BUCKETS && (double)ns > 1e6 * barra_audit_bucket_ms(i)) {
+        i++;
+    }
+    return i < BARRA_AUDIT_BUCKETS ? i : BARRA_AUDIT_BUCKETS - 1;
+}
+
 /* Called with the lock held. A waiting caller's request belongs to it: once its result is set and
  * it is signalled, it must not be touched. Asynchronous requests are returned, linked, for
  * notify_async() to answer once the lock is released. */
-static struct audit_request *finish(struct audit_request *batch, int result)
+static struct audit_request *finish(barra_audit_t *log, struct audit_request *batch, int result)
 {
     struct audit_request *async = NULL;
+    int64_t now = monotonic_ns();
     for (struct audit_request *q = batch, *next; q; q = next) {
         next = q->next;
         q->result = result;
+        log->stats.wait[bucket_of(now - q->queued_ns)]++;
+        log->stats.wait_ns_sum += (uint64_t)(now - q->queued_ns);
         if (q->notify) {
             q->next = async;
             async = q;
@@ -289,7 +319,7 @@ static void *writer_main(void *arg)
         last->next = NULL;
         log->queued -= n;
         if (log->failed) {
-            struct audit_request *async = finish(batch, log->failed);
+            struct audit_request *async = finish(log, batch, log->failed);
             if (async) {
                 pthread_mutex_unlock(&log->lock);
                 notify_async(async);
@@ -300,7 +330,9 @@ static void *writer_main(void *arg)
         /* The entries of the batch belong to callers who wait: they stay valid until finished. */
         pthread_mutex_unlock(&log->lock);
         pthread_mutex_lock(&log->db_lock);
+        int64_t started = monotonic_ns();
         int rc = commit_batch(log, batch);
+        int64_t took = monotonic_ns() - started;
         if (rc == SQLITE_OK && audit_now_ns() - log->checkpoint_time_ns >=
                                    (int64_t)log->opts.checkpoint_ms * 1000000) {
             (void)write_checkpoint(log, NULL);
@@ -310,7 +342,13 @@ static void *writer_main(void *arg)
         }
         pthread_mutex_unlock(&log->db_lock);
         pthread_mutex_lock(&log->lock);
-        struct audit_request *async = finish(batch, rc == SQLITE_OK ? 0 : log->failed);
+        if (rc == SQLITE_OK) {
+            log->stats.commits++;
+            log->stats.entries += n;
+            log->stats.commit[bucket_of(took)]++;
+            log->stats.commit_ns_sum += (uint64_t)took;
+        }
+        struct audit_request *async = finish(log, batch, rc == SQLITE_OK ? 0 : log->failed);
         if (async) {
             pthread_mutex_unlock(&log->lock);
             notify_async(async);
@@ -322,6 +360,16 @@ static void *writer_main(void *arg)
 }
 
 /* ---- the public API ---- */
+
+BARRA_EXPORT void barra_audit_stats(barra_audit_t *log, struct barra_audit_stats *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (log) {
+        pthread_mutex_lock(&log->lock);
+        *ret = log->stats;
+        pthread_mutex_unlock(&log->lock);
+    }
+}
 
 static int check_append(barra_audit_t *log, const char *type, const char *record, size_t record_len,
                         size_t payload_len, struct barra_error *reterr)
@@ -351,6 +399,7 @@ static void enqueue(barra_audit_t *log, struct audit_request *q)
         log->queue_head = q;
     }
     log->queue_tail = q;
+    q->queued_ns = monotonic_ns();
     log->queued++;
     if (log->queued == 1) {
         pthread_cond_signal(&log->wake);

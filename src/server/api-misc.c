@@ -35,6 +35,9 @@ void api_metrics(struct gw_req *rq)
     (void)barra_audit_head(rq->gw->audit, &size, NULL, NULL);
     buf_clear(&rq->out);
     (void)gw_metrics_format(&rq->gw->metrics, atomic_load(&rq->gw->in_flight), size, &rq->out);
+    struct barra_audit_stats st;
+    barra_audit_stats(rq->gw->audit, &st);
+    (void)gw_metrics_audit(&st, &rq->out);
     gw_dingtalk_metrics(rq->gw->dingtalk, &rq->out);
     gw_monitor_metrics(rq->gw, &rq->out);
     rq->content_type = "text/plain; version=0.0.4";

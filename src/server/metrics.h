@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <barra/audit.h>
 #include <barra/policy.h>
 
 #include "core/buf.h"
@@ -38,5 +39,7 @@ void gw_metrics_request(struct gw_metrics *m, unsigned status, int64_t elapsed_n
 /* Writes the Prometheus exposition; in_flight and the audit log's size are read by the caller. */
 int gw_metrics_format(const struct gw_metrics *m, int in_flight, uint64_t audit_size,
                       struct buf *out);
+/* The audit log's group commit: commits, entries, and the commit and wait histograms. */
+int gw_metrics_audit(const struct barra_audit_stats *st, struct buf *out);
 
 #endif

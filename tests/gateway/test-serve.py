@@ -234,6 +234,17 @@ def test_core(tmp):
     m = m.decode()
     check(st == 200 and re.search(r'barra_decisions_total\{action="redact"\} [1-9]', m)
           and re.search(r'barra_rejected_total\{reason="auth"\} [1-9]', m), "metrics count decisions and refusals")
+    # The audit log's group commit: every decision above went through it.
+    def metric(name):
+        found = re.search(r'^%s (\S+)$' % re.escape(name), m, re.M)
+        return float(found.group(1)) if found else -1
+    commits, entries = metric("barra_audit_commits_total"), metric("barra_audit_committed_entries_total")
+    waits = [float(v) for v in re.findall(r'^barra_audit_ack_wait_seconds_bucket\{le="[^"]+"\} (\S+)$', m, re.M)]
+    check(commits >= 1 and entries >= commits
+          and metric("barra_audit_commit_seconds_count") == commits
+          and metric("barra_audit_ack_wait_seconds_count") == entries
+          and waits == sorted(waits) and waits and waits[-1] == entries,
+          "metrics show the audit log's commits and waits: %s commits, %s entries, buckets %s" % (commits, entries, waits))
 
     # Nothing matched is stored in the clear outside the vault.
     d.stop()

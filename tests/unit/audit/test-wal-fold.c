@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The WAL is folded into the database beside the writer. Under appends that never pause, a fold
  * that merely runs alongside would never reach the WAL's last frame, and the WAL would grow with
- * everything written; the log must instead keep it near the 4 MB it folds at. */
+ * everything written; the log must instead keep it near the 4 MB it folds at. The same appends
+ * check the log's account of its group commit (barra_audit_stats). */
 #include "config.h"
 
 #include <pthread.h>
@@ -86,6 +87,25 @@ static void test_wal_stays_bounded(void **state)
     uint64_t size;
     assert_int_equal(barra_audit_head(log, &size, NULL, &err), 0);
     assert_true(size >= (uint64_t)THREADS * PER_THREAD);
+    /* The group commit's own account of these appends adds up: every entry waited once, every
+     * commit was timed once, and a commit of 16 KB records takes longer than 0.01 ms. */
+    struct barra_audit_stats st;
+    barra_audit_stats(log, &st);
+    uint64_t waits = 0, commits = 0;
+    for (size_t i = 0; i < BARRA_AUDIT_BUCKETS; i++) {
+        waits += st.wait[i];
+        commits += st.commit[i];
+    }
+    assert_int_equal(st.entries, (uint64_t)THREADS * PER_THREAD);
+    assert_int_equal(waits, st.entries);
+    assert_int_equal(commits, st.commits);
+    assert_true(st.commits >= 1 && st.commits <= st.entries);
+    assert_int_equal(st.commit[0], 0);
+    assert_true(st.commit_ns_sum >= st.commits * 10000);
+    for (size_t i = 1; i < BARRA_AUDIT_BUCKETS; i++) {
+        assert_true(barra_audit_bucket_ms(i) > barra_audit_bucket_ms(i - 1));
+    }
+    assert_true(barra_audit_bucket_ms(4) == 0.02 && barra_audit_bucket_ms(40) == 10.24);
     assert_int_equal(barra_audit_close(log, &err), 0);
     free(record);
 
