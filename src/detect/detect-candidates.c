@@ -1023,10 +1023,6 @@ static int merge_hits(struct barra_scanner *s, size_t nglobal)
     return 0;
 }
 
-/* Phase B: the local keywords (context, negative words, weak terms), looked for only where they can
- * matter: around the candidates and around strong terms. The regions are merged and widened by the
- * longest literal so that no keyword is cut at a region's edge. Candidates are in no particular
- * order here, so their regions are sorted first. */
 /* Regions come nearly in order (a region starts before the previous one only when its word or
  * value is longer): insertion sort, unless the input makes it move too much. */
 static void sort_regions(struct det_region *r, size_t n)
@@ -1063,6 +1059,10 @@ static const struct det_region *next_region(struct region_pair *p)
     return p->ib < p->nb ? &p->b[p->ib++] : NULL;
 }
 
+/* Phase B: the local keywords (context, negative words, weak terms), looked for only where they can
+ * matter: around the candidates and around strong terms. The regions are merged and widened by the
+ * longest literal so that no keyword is cut at a region's edge. The candidates are in order here,
+ * and so are their regions; the strong terms' regions nearly so. */
 static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
 {
     const struct det_catalog *c = s->cat;

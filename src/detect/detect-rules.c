@@ -770,8 +770,8 @@ void det_catalog_derive(struct det_catalog *c)
                 k->scoring_types |= det_type_bit(ref->type);
             }
         }
-        if (!(c->keywords[i].flags & DET_KW_GLOBAL) && c->keywords[i].len > c->max_local_keyword) {
-            c->max_local_keyword = c->keywords[i].len;
+        if (!(k->flags & DET_KW_GLOBAL) && k->len > c->max_local_keyword) {
+            c->max_local_keyword = k->len;
         }
     }
 }
