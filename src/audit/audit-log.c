@@ -287,6 +287,7 @@ static void notify_async(struct audit_request *async)
 static void *writer_main(void *arg)
 {
     barra_audit_t *log = arg;
+    (void)pthread_setname_np(pthread_self(), "barra-audit"); /* as top -H and perf show it */
     pthread_mutex_lock(&log->lock);
     for (;;) {
         while (log->queued == 0 && !log->stopping) {

@@ -56,6 +56,7 @@ static int fold(sqlite3 *db)
 static void *folder_main(void *arg)
 {
     barra_audit_t *log = arg;
+    (void)pthread_setname_np(pthread_self(), "barra-audit-wal");
     struct audit_wal *w = &log->wal;
     pthread_mutex_lock(&w->lock);
     for (;;) {
