@@ -460,19 +460,17 @@ static unsigned separators_in(const struct det_window *w, size_t start, size_t e
     return seps;
 }
 
-/* Whether a positive keyword of `type` is near [start, end) (or in the label): a pattern whose
- * score without context is below the threshold is not worth a candidate otherwise. */
-static bool context_near(const struct barra_scanner *s, uint16_t type, size_t start, size_t end)
+/* Whether a positive keyword of `type` is near a candidate ending at `end` (or in the label),
+ * looking from the first hit that ends within reach before it: a pattern whose score without
+ * context is below the threshold is not worth a candidate otherwise. */
+static bool context_near(const struct barra_scanner *s, uint16_t type, size_t first_hit, size_t end)
 {
     const struct det_catalog *c = s->cat;
     const struct det_scoring *sc = &c->scoring;
     for (int pass = 0; pass < 2; pass++) {
         const struct det_hit *hits = pass ? s->label_hits : s->hits;
         size_t n = pass ? s->nlabel : s->nhits;
-        size_t lo = pass ? 0
-                         : det_first_hit_ending_at_or_after(
-                               hits, n, start > sc->before ? start - sc->before : 0);
-        for (size_t i = lo; i < n; i++) {
+        for (size_t i = pass ? 0 : first_hit; i < n; i++) {
             if (!pass && hits[i].start > end + sc->after) {
                 break;
             }
@@ -1120,10 +1118,17 @@ static int find_local_hits(struct barra_scanner *s, const struct det_window *w)
  * its type nearby (an 8-digit number is not a permit number without the word for it). */
 static void drop_uncontexted(struct barra_scanner *s)
 {
-    size_t keep = 0;
+    size_t before = s->cat->scoring.before;
+    /* Candidates are in order of start and hits in order of end: the first hit that can count
+     * for a candidate only moves forward. */
+    size_t keep = 0, first = 0;
     for (size_t i = 0; i < s->ncands; i++) {
         const struct det_cand *c = &s->cands[i];
-        if (c->base < s->min_score && !context_near(s, c->type, c->start, c->end)) {
+        size_t from = c->start > before ? c->start - before : 0;
+        while (first < s->nhits && s->hits[first].end < from) {
+            first++;
+        }
+        if (c->base < s->min_score && !context_near(s, c->type, first, c->end)) {
             continue;
         }
         s->cands[keep++] = *c;

@@ -124,22 +124,6 @@ struct det_window {
     bool at_start, at_end;   /* the window begins / ends the stream */
 };
 
-/* Index of the first of hits[0..n) (in order of their end) that ends at or after pos. */
-static inline size_t det_first_hit_ending_at_or_after(const struct det_hit *hits, size_t n,
-                                                      size_t pos)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (hits[mid].end < pos) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
 /* detect-candidates.c: keyword hits, then candidates from digits, '@' and trigger keywords. */
 int det_find_hits(struct barra_scanner *s, const struct det_window *w);
 int det_find_label_hits(struct barra_scanner *s, const char *label, size_t len);

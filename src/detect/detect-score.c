@@ -15,9 +15,19 @@
 
 #include "core/banned.h"
 
+/* Index of the first hit (in order of their end) that ends at or after pos. */
 static size_t first_hit_ending_at_or_after(const struct barra_scanner *s, size_t pos)
 {
-    return det_first_hit_ending_at_or_after(s->hits, s->nhits, pos);
+    size_t lo = 0, hi = s->nhits;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->hits[mid].end < pos) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
 }
 
 /* Where a candidate's surroundings change: line ends, clause punctuation, and the nearest other
