@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../seeded-random.h"
 #include "audit/sha256-lanes.h"
 
 typedef void (*lanes_fn)(const uint8_t *const msg[], const size_t len[], size_t n,
@@ -87,8 +88,7 @@ static uint64_t rng = 0x5eed2026;
 
 static uint32_t next_random(void)
 {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(rng >> 33);
+    return seeded_random(&rng);
 }
 
 #define MAXLEN 5000

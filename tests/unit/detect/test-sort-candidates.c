@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../seeded-random.h"
 #include "core/alloc.h"
 #include "detect/detect-scan-int.h"
 
@@ -21,8 +22,7 @@ static uint64_t rng = 0x50c7;
 
 static uint32_t next_random(void)
 {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(rng >> 33);
+    return seeded_random(&rng);
 }
 
 static bool before(const struct det_cand *x, const struct det_cand *y)
